@@ -1,0 +1,16 @@
+namespace SliceChat.Infrastructure.Messaging;
+
+/// <summary>Every channel name the app uses, built in one place under one prefix (<c>Redis:ChannelPrefix</c>).</summary>
+public sealed class ChannelNames(string prefix)
+{
+    public string Prefix { get; } = prefix;
+
+    /// <summary>Events of one conversation (messages, reads, typing, membership).</summary>
+    public string Conversation(Guid chatroomId) => $"{Prefix}:conversation:{chatroomId:N}";
+
+    /// <summary>Events for one user's sockets (joined or removed from a conversation, account deleted).</summary>
+    public string User(Guid userId) => $"{Prefix}:user:{userId:N}";
+
+    /// <summary>Login sessions revoked on any instance.</summary>
+    public string Sessions => $"{Prefix}:sessions";
+}

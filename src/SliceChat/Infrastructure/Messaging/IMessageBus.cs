@@ -1,0 +1,19 @@
+namespace SliceChat.Infrastructure.Messaging;
+
+/// <summary>
+/// Publish/subscribe between app instances on literal channel names (<see cref="ChannelNames"/>).
+/// A publish reaches the publishing instance's own subscribers at once, before any transport round
+/// trip, and every other instance's subscribers through the transport; never twice.
+/// </summary>
+public interface IMessageBus
+{
+    Task PublishAsync(string channel, ReadOnlyMemory<byte> message);
+
+    /// <summary>Handlers run on the bus's receive path: they must only hand the message on (e.g. enqueue it).</summary>
+    Task<IAsyncDisposable> SubscribeAsync(string channel, Action<ReadOnlyMemory<byte>> handler);
+
+    /// <summary>The transport link came back after a drop; messages may have been lost meanwhile.</summary>
+    event Action? Reconnected;
+
+    bool IsConnected { get; }
+}

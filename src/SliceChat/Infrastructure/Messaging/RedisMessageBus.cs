@@ -1,0 +1,100 @@
+using StackExchange.Redis;
+
+namespace SliceChat.Infrastructure.Messaging;
+
+/// <summary>
+/// The bus across instances, on Redis pub/sub (StackExchange.Redis 1.2.6). A frame on the wire is the
+/// publishing instance's id (16 bytes) followed by the message, so an instance skips its own echoes:
+/// it has already delivered them locally.
+/// </summary>
+public sealed partial class RedisMessageBus : MessageBusBase
+{
+    private const int OriginLength = 16;
+    private readonly ConnectionMultiplexer connection;
+    private readonly ISubscriber subscriber;
+    private readonly byte[] origin;
+    private readonly ILogger<RedisMessageBus> logger;
+
+    public RedisMessageBus(string configuration, ILogger<RedisMessageBus> logger) : base(logger)
+    {
+        this.logger = logger;
+        var options = ConfigurationOptions.Parse(configuration);
+        options.AbortOnConnectFail = false; // start, and keep retrying, while Redis is down
+        connection = ConnectionMultiplexer.Connect(options);
+        subscriber = connection.GetSubscriber();
+        origin = InstanceId.ToByteArray();
+        connection.ConnectionFailed += (_, e) => LogConnectionFailed(logger, e.FailureType.ToString(), e.ConnectionType.ToString());
+        connection.ConnectionRestored += (_, e) =>
+        {
+            if (e.ConnectionType == ConnectionType.Subscription)
+            {
+                LogConnectionRestored(logger);
+                OnReconnected();
+            }
+        };
+    }
+
+    public override bool IsConnected => connection.IsConnected;
+
+    /// <summary>A name is always literal, so a '*' in it is never a pattern.</summary>
+    private static RedisChannel Literal(string channel) => new(channel, RedisChannel.PatternMode.Literal);
+
+    protected override Task PublishToTransportAsync(string channel, ReadOnlyMemory<byte> message)
+    {
+        var frame = new byte[OriginLength + message.Length];
+        origin.CopyTo(frame, 0);
+        message.Span.CopyTo(frame.AsSpan(OriginLength));
+        return subscriber.PublishAsync(Literal(channel), frame);
+    }
+
+    protected override async Task SubscribeTransportAsync(string channel)
+    {
+        try
+        {
+            await subscriber.SubscribeAsync(Literal(channel), (_, value) => Receive(channel, value));
+        }
+        catch (RedisConnectionException e)
+        {
+            // StackExchange.Redis re-subscribes once the link is back; Reconnected lets receivers catch up.
+            LogSubscribeDeferred(logger, e, channel);
+        }
+    }
+
+    protected override async Task UnsubscribeTransportAsync(string channel)
+    {
+        try
+        {
+            await subscriber.UnsubscribeAsync(Literal(channel));
+        }
+        catch (RedisConnectionException e)
+        {
+            LogSubscribeDeferred(logger, e, channel);
+        }
+    }
+
+    private void Receive(string channel, RedisValue value)
+    {
+        byte[]? frame = value;
+        if (frame is null || frame.Length < OriginLength || frame.AsSpan(0, OriginLength).SequenceEqual(origin))
+        {
+            return;
+        }
+        Dispatch(channel, frame.AsMemory(OriginLength));
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await connection.CloseAsync(allowCommandsToComplete: false);
+        connection.Dispose();
+        await base.DisposeAsync();
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Redis connection failed ({FailureType}, {ConnectionType})")]
+    private static partial void LogConnectionFailed(ILogger logger, string failureType, string connectionType);
+
+    [LoggerMessage(LogLevel.Information, "Redis subscription link restored")]
+    private static partial void LogConnectionRestored(ILogger logger);
+
+    [LoggerMessage(LogLevel.Warning, "Redis (un)subscribe of {Channel} deferred while the link is down")]
+    private static partial void LogSubscribeDeferred(ILogger logger, Exception exception, string channel);
+}

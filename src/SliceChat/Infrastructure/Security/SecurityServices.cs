@@ -1,0 +1,78 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using SliceChat.Infrastructure.Persistence;
+using SliceChat.Infrastructure.Persistence.Entities;
+
+namespace SliceChat.Infrastructure.Security;
+
+public static class SecurityServices
+{
+    public static WebApplicationBuilder AddSecurity(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<JwtOptions>().Bind(builder.Configuration.GetSection(JwtOptions.Section))
+            .Validate(o => o.AccessTokenMinutes is > 0 and <= 24 * 60, "Jwt:AccessTokenMinutes must be between 1 and 1440.")
+            .Validate(o => o.RefreshTokenDays > 0, "Jwt:RefreshTokenDays must be positive.")
+            .ValidateOnStart();
+
+        // Resolved now, so a missing or short key outside Development stops start-up.
+        var signingKey = SigningKey.Resolve(
+            builder.Configuration[$"{JwtOptions.Section}:{nameof(JwtOptions.SigningKey)}"],
+            builder.Environment.IsDevelopment(),
+            PersistenceServices.DataDirectory(builder));
+        services.AddSingleton(signingKey);
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        services.AddSingleton<SessionRevocation>();
+        services.AddScoped<LoginSessions>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionRevocation>());
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<JwtOptions>>((bearer, jwtOptions) =>
+            {
+                var jwt = jwtOptions.Value;
+                bearer.MapInboundClaims = false;
+                bearer.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidIssuer = jwt.Issuer,
+                    ValidAudience = jwt.Audience,
+                    IssuerSigningKey = signingKey.Key,
+                    ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                    ClockSkew = TimeSpan.FromSeconds(jwt.ClockSkewSeconds),
+                    RequireExpirationTime = true,
+                    RequireSignedTokens = true,
+                    NameClaimType = "name",
+                };
+                bearer.Events = new JwtBearerEvents
+                {
+                    // Browsers cannot set headers on a WebSocket handshake: accept ?token= there.
+                    OnMessageReceived = context =>
+                    {
+                        if (context.Request.Path.StartsWithSegments("/ws") || context.Request.Path.StartsWithSegments("/api/v1/ws"))
+                        {
+                            var token = context.Request.Query["token"].ToString();
+                            if (!string.IsNullOrEmpty(token))
+                            {
+                                context.Token = token;
+                            }
+                        }
+                        return Task.CompletedTask;
+                    },
+                    OnTokenValidated = async context =>
+                    {
+                        var user = Slices.CurrentUser.FromPrincipal(context.Principal!);
+                        var revocation = context.HttpContext.RequestServices.GetRequiredService<SessionRevocation>();
+                        if (user is null || !await revocation.IsActiveAsync(user.SessionId, user.Id, context.HttpContext.RequestAborted))
+                        {
+                            context.Fail("The login session is revoked or expired.");
+                        }
+                    },
+                };
+            });
+        services.AddAuthorization();
+        return builder;
+    }
+}

@@ -1,0 +1,45 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.IdentityModel.Tokens;
+
+namespace SliceChat.Infrastructure.Security;
+
+/// <summary>The HS256 key: from <c>Jwt:SigningKey</c>; in Development, generated once and kept in the data folder.</summary>
+public sealed class SigningKey(SymmetricSecurityKey key)
+{
+    public SymmetricSecurityKey Key { get; } = key;
+
+    public static SigningKey Resolve(string? configured, bool isDevelopment, string dataDirectory)
+    {
+        if (!string.IsNullOrEmpty(configured))
+        {
+            var bytes = Encoding.UTF8.GetBytes(configured);
+            if (bytes.Length < JwtOptions.MinimumKeyBytes)
+            {
+                throw new InvalidOperationException($"Jwt:SigningKey must be at least {JwtOptions.MinimumKeyBytes} bytes; it has {bytes.Length}.");
+            }
+            return new SigningKey(new SymmetricSecurityKey(bytes));
+        }
+        if (!isDevelopment)
+        {
+            throw new InvalidOperationException(
+                $"Jwt:SigningKey is not set. Outside Development set it (environment variable Jwt__SigningKey) to at least {JwtOptions.MinimumKeyBytes} random bytes.");
+        }
+
+        var path = Path.Combine(dataDirectory, "jwt-signing-key");
+        if (!File.Exists(path))
+        {
+            var temporary = path + "." + Guid.NewGuid().ToString("N");
+            File.WriteAllText(temporary, Convert.ToBase64String(RandomNumberGenerator.GetBytes(64)));
+            try
+            {
+                File.Move(temporary, path, overwrite: false);
+            }
+            catch (IOException)
+            {
+                File.Delete(temporary); // another instance wrote it first
+            }
+        }
+        return new SigningKey(new SymmetricSecurityKey(Convert.FromBase64String(File.ReadAllText(path).Trim())));
+    }
+}

@@ -1,0 +1,30 @@
+using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Messaging;
+using SliceChat.Infrastructure.Operations;
+using SliceChat.Infrastructure.Persistence;
+using SliceChat.Infrastructure.Security;
+using SliceChat.Infrastructure.Slices;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.AddSlices();
+builder.AddLimits();
+builder.AddPersistence();
+builder.AddMessaging();
+builder.AddSecurity();
+builder.AddOperations();
+
+var app = builder.Build();
+
+await app.Services.MigrateDatabaseAsync();
+
+app.UseSlices();
+app.UseRequestBodyLimit();
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapOperations();
+app.MapSlices();
+
+await app.RunAsync();
+
+public partial class Program;

@@ -1,0 +1,91 @@
+using System.Net;
+using SliceChat.Tests.Support;
+
+namespace SliceChat.Tests.Infrastructure;
+
+public sealed class OperationsTests(PostgresApp app) : IClassFixture<PostgresApp>
+{
+    [Fact]
+    public async Task HealthLive_Returns200()
+    {
+        (await app.Api.GetAsync("/health/live")).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task HealthReady_DatabaseUp_Returns200Healthy()
+    {
+        var response = await app.Api.GetAsync("/health/ready");
+        await response.ShouldHaveStatus(HttpStatusCode.OK);
+        (await response.Json())["status"].Text().ShouldBe("healthy");
+    }
+
+    [Fact]
+    public async Task OpenApi_ListsAuthRoutes()
+    {
+        var response = await app.Api.GetAsync("/openapi/v1.json");
+        await response.ShouldHaveStatus(HttpStatusCode.OK);
+        var paths = (await response.Json())["paths"]!.AsObject().Select(p => p.Key).ToList();
+        paths.ShouldContain("/api/v1/auth/register");
+        paths.ShouldContain("/api/v1/auth/login");
+        paths.ShouldContain("/api/v1/users/me");
+    }
+
+    [Fact]
+    public async Task DocsPage_IsServed()
+    {
+        (await app.Api.GetAsync("/docs/index.html")).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task OversizedBody_Returns413Problem()
+    {
+        var response = await app.Api.PostAsync("/api/v1/auth/register", new { username = new string('a', 70_000), email = "a@b.co", password = "password" });
+        await response.ShouldBeProblem(HttpStatusCode.RequestEntityTooLarge);
+    }
+
+    [Fact]
+    public async Task UnknownRoute_Returns404Problem()
+    {
+        await (await app.Api.GetAsync("/api/v1/nothing-here")).ShouldBeProblem(HttpStatusCode.NotFound);
+    }
+}
+
+public sealed class HealthWithoutDatabaseTests
+{
+    [Fact]
+    public async Task HealthReady_DatabaseGone_Returns503()
+    {
+        var database = TestServers.CreatePostgresDatabase();
+        await using var factory = new AppFactory(AppFactory.Settings(Provider.Postgres, database));
+        var api = new Api(factory.CreateClient());
+        (await api.GetAsync("/health/ready")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        TestServers.DropPostgresDatabase(database);
+
+        var response = await api.GetAsync("/health/ready");
+        response.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+        (await response.Json())["status"].Text().ShouldBe("unhealthy");
+        (await api.GetAsync("/health/live")).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+}
+
+public sealed class LoginRateLimitTests(SqliteApp app) : IClassFixture<SqliteApp>
+{
+    [Fact]
+    public async Task Login_OverTheLimit_Returns429WithRetryAfter()
+    {
+        var limited = new Api(app.StartInstance(s =>
+        {
+            s["Limits:RateLimitingEnabled"] = "true";
+            s["Limits:LoginAttemptsPerMinute"] = "3";
+        }).CreateClient());
+        var account = await limited.RegisterAsync(); // one login
+        for (var i = 0; i < 2; i++)
+        {
+            (await limited.PostAsync("/api/v1/auth/login", new { username = account.Username, password = "wrong password" })).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        }
+        var response = await limited.PostAsync("/api/v1/auth/login", new { username = account.Username, password = account.Password });
+        await response.ShouldBeProblem(HttpStatusCode.TooManyRequests);
+        response.Headers.RetryAfter.ShouldNotBeNull();
+    }
+}

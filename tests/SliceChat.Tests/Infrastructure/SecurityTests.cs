@@ -1,0 +1,77 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using SliceChat.Infrastructure.Security;
+using SliceChat.Tests.Support;
+
+namespace SliceChat.Tests.Infrastructure;
+
+public sealed class SigningKeyTests
+{
+    [Fact]
+    public void OutsideDevelopment_MissingKey_RefusesToStart()
+    {
+        var error = Should.Throw<InvalidOperationException>(() => SigningKey.Resolve(null, isDevelopment: false, Path.GetTempPath()));
+        error.Message.ShouldContain("Jwt:SigningKey");
+    }
+
+    [Fact]
+    public void ShortKey_RefusesToStart()
+    {
+        Should.Throw<InvalidOperationException>(() => SigningKey.Resolve(new string('k', 31), isDevelopment: true, Path.GetTempPath()));
+    }
+
+    [Fact]
+    public void Development_GeneratedKey_SurvivesRestart()
+    {
+        var folder = Directory.CreateTempSubdirectory("slicechat-key-").FullName;
+        var first = SigningKey.Resolve(null, isDevelopment: true, folder);
+        var second = SigningKey.Resolve(null, isDevelopment: true, folder);
+        second.Key.Key.ShouldBe(first.Key.Key);
+        first.Key.Key.Length.ShouldBeGreaterThanOrEqualTo(32);
+        Directory.Delete(folder, recursive: true);
+    }
+
+    [Fact]
+    public async Task App_ProductionWithoutKey_FailsAtStartup()
+    {
+        var settings = AppFactory.Settings(Provider.Sqlite, Directory.CreateTempSubdirectory().FullName);
+        settings["Jwt:SigningKey"] = null;
+        await using var factory = new ProductionFactory(settings);
+        Should.Throw<InvalidOperationException>(() => factory.Server).Message.ShouldContain("Jwt:SigningKey");
+    }
+
+    private sealed class ProductionFactory(IReadOnlyDictionary<string, string?> settings) : Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            builder.UseEnvironment("Production");
+            foreach (var (key, value) in settings)
+            {
+                builder.UseSetting(key, value);
+            }
+        }
+    }
+}
+
+public sealed class RevocationAcrossInstancesTests(ScaledOutApp app) : IClassFixture<ScaledOutApp>
+{
+    [Fact]
+    public async Task Logout_OnA_RefusesTokenOnBAtOnce()
+    {
+        var b = new Api(app.StartInstance().CreateClient());
+        var account = await app.Api.RegisterAsync();
+        // B has seen the session as active, so only the bus can tell it otherwise within the cache time.
+        (await b.As(account).GetAsync("/api/v1/users/me")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        (await app.Api.As(account).PostAsync("/api/v1/auth/logout")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+
+        var deadline = DateTime.UtcNow.AddSeconds(2);
+        HttpStatusCode status;
+        do
+        {
+            status = (await b.As(account).GetAsync("/api/v1/users/me")).StatusCode;
+        }
+        while (status == HttpStatusCode.OK && DateTime.UtcNow < deadline);
+        status.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+}

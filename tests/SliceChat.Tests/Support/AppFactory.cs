@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace SliceChat.Tests.Support;
+
+public enum Provider
+{
+    Postgres,
+    Sqlite,
+}
+
+/// <summary>One app instance over real servers; several instances may share a database and a Redis.</summary>
+public sealed class AppFactory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
+{
+    public const string SigningKey = "test-signing-key-that-is-long-enough-0123456789";
+
+    public static Dictionary<string, string?> Settings(Provider provider, string database, string? redis = null, string? channelPrefix = null) => new()
+    {
+        ["ConnectionStrings:Postgres"] = provider == Provider.Postgres ? database : null,
+        ["Storage:DataDirectory"] = provider == Provider.Sqlite ? database : null,
+        ["Redis:Configuration"] = redis,
+        ["Redis:ChannelPrefix"] = channelPrefix,
+        ["Jwt:SigningKey"] = SigningKey,
+        ["Limits:RateLimitingEnabled"] = "false",
+        ["Logging:LogLevel:Default"] = "Warning",
+    };
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+}

@@ -1,0 +1,74 @@
+namespace SliceChat.Tests.Support;
+
+/// <summary>An app over a database of its own, shared by one test class; tests keep apart by unique names.</summary>
+public abstract class AppFixture : IAsyncLifetime
+{
+    private readonly List<AppFactory> instances = [];
+
+    public abstract Provider Provider { get; }
+
+    /// <summary>Postgres connection string, or the SQLite data folder.</summary>
+    public string Database { get; private set; } = "";
+
+    public AppFactory App => instances[0];
+
+    public Api Api => new(App.CreateClient());
+
+    protected virtual bool UseRedis => false;
+
+    protected string ChannelPrefix { get; } = "test-" + Guid.NewGuid().ToString("N")[..8];
+
+    public virtual Task InitializeAsync()
+    {
+        Database = Provider == Provider.Postgres
+            ? TestServers.CreatePostgresDatabase()
+            : Directory.CreateTempSubdirectory("slicechat-test-").FullName;
+        StartInstance();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Another app instance on the same database (and Redis, when the fixture uses it).</summary>
+    public AppFactory StartInstance(Action<Dictionary<string, string?>>? configure = null)
+    {
+        var settings = AppFactory.Settings(Provider, Database, UseRedis ? TestServers.Redis : null, ChannelPrefix);
+        configure?.Invoke(settings);
+        var factory = new AppFactory(settings);
+        _ = factory.Server; // start now, so start-up failures surface here
+        instances.Add(factory);
+        return factory;
+    }
+
+    public virtual async Task DisposeAsync()
+    {
+        foreach (var instance in instances)
+        {
+            await instance.DisposeAsync();
+        }
+        if (Provider == Provider.Postgres)
+        {
+            TestServers.DropPostgresDatabase(Database);
+        }
+        else
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(Database, recursive: true);
+        }
+    }
+}
+
+public sealed class PostgresApp : AppFixture
+{
+    public override Provider Provider => Provider.Postgres;
+}
+
+public sealed class SqliteApp : AppFixture
+{
+    public override Provider Provider => Provider.Sqlite;
+}
+
+/// <summary>Postgres and Redis, for tests that need more than one instance.</summary>
+public sealed class ScaledOutApp : AppFixture
+{
+    public override Provider Provider => Provider.Postgres;
+    protected override bool UseRedis => true;
+}
