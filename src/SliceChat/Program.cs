@@ -1,3 +1,4 @@
+using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Messaging;
 using SliceChat.Infrastructure.Operations;
@@ -12,6 +13,7 @@ builder.AddLimits();
 builder.AddPersistence();
 builder.AddMessaging();
 builder.AddSecurity();
+builder.AddConversations();
 builder.AddOperations();
 
 var app = builder.Build();

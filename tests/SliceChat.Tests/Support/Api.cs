@@ -65,6 +65,20 @@ public sealed class Api(HttpClient http)
             tokens["access_token"]!.GetValue<string>(), tokens["refresh_token"]!.GetValue<string>());
     }
 
+    public async Task<Guid> CreateRoomAsync(Account owner, bool isPrivate = false, params Guid[] memberIds)
+    {
+        var response = await As(owner).PostAsync("/api/v1/chatrooms", new { name = UniqueName("room"), is_private = isPrivate, member_ids = memberIds });
+        await response.ShouldHaveStatus(HttpStatusCode.Created);
+        return Guid.Parse((await response.Json())["id"].Text());
+    }
+
+    public async Task<JsonNode> PostMessageAsync(Account sender, Guid chatroomId, string content, string? clientMessageId = null)
+    {
+        var response = await As(sender).PostAsync($"/api/v1/chatrooms/{chatroomId}/messages", new { content, client_message_id = clientMessageId });
+        await response.ShouldHaveStatus(HttpStatusCode.Created);
+        return await response.Json();
+    }
+
     public async Task<JsonNode> LoginAsync(string username, string password)
     {
         var response = await PostAsync("/api/v1/auth/login", new { username, password });

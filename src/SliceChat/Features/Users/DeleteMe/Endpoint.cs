@@ -2,6 +2,7 @@ using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 using SliceChat.Infrastructure.Security;
@@ -27,13 +28,19 @@ public sealed class Endpoint : IEndpoint
 
     public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Handle(
         [Microsoft.AspNetCore.Mvc.FromBody] Request request, CurrentUser current, ChatDbContext db, IPasswordHasher<User> hasher,
-        LoginSessions sessions, CancellationToken ct)
+        LoginSessions sessions, Membership membership, CancellationToken ct)
     {
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == current.Id && u.DeletedAt == null, ct);
         if (user is null || hasher.VerifyHashedPassword(user, user.PasswordHash, request.CurrentPassword!) == PasswordVerificationResult.Failed)
         {
             return Problems.Unauthorized("The current password is wrong.");
         }
+        var rooms = await db.Members.Where(m => m.UserId == user.Id).Select(m => m.ChatroomId).ToListAsync(ct);
+        foreach (var room in rooms)
+        {
+            await membership.RemoveAsync(room, user.Id, user.Username, ct);
+        }
+
         // The row stays, so the user's messages keep their sender; what identified the person goes.
         user.Username = $"deleted-{user.Id:N}";
         user.NormalizedUsername = user.Username;

@@ -1,0 +1,3 @@
+namespace SliceChat.Features.Chatrooms.Create;
+
+public sealed record Request(string? Name, string? Description, bool IsPrivate = false, List<Guid>? MemberIds = null);

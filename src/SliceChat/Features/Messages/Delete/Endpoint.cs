@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using SliceChat.Infrastructure.Conversations;
+using SliceChat.Infrastructure.Persistence;
+using SliceChat.Infrastructure.Slices;
+
+namespace SliceChat.Features.Messages.Delete;
+
+public sealed class Endpoint : IEndpoint
+{
+    public const string Route = "/api/v1/messages/{id:guid}";
+
+    public static void Map(IEndpointRouteBuilder app) =>
+        app.MapDelete(Route, Handle).WithName("DeleteMessage").WithTags("Messages").RequireAuthorization()
+            .WithSummary("Delete one's own message: its content goes, its seq stays");
+
+    public static async Task<Results<NoContent, ProblemHttpResult>> Handle(Guid id, CurrentUser user, ChatDbContext db, ChatEvents events, CancellationToken ct)
+    {
+        var (message, check) = await AuthoredMessage.FindAsync(db, id, user.Id, ct);
+        if (check == AuthorCheck.NotAuthor)
+        {
+            return Problems.Forbidden("Only the author deletes a message.");
+        }
+        if (message is null)
+        {
+            return Problems.NotFound("No such message.");
+        }
+        message.Content = "";
+        message.DeletedAt = Clock.Now();
+        await db.SaveChangesAsync(ct);
+        await events.PublishAsync(message.ChatroomId, ChatEvents.MessageDeleted, MessageMapper.From(message, user.Username));
+        return TypedResults.NoContent();
+    }
+}

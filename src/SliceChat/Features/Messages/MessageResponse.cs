@@ -1,0 +1,34 @@
+using System.Linq.Expressions;
+using SliceChat.Infrastructure.Persistence;
+using SliceChat.Infrastructure.Persistence.Entities;
+
+namespace SliceChat.Features.Messages;
+
+/// <summary>A message as every API and socket frame shows it.</summary>
+public sealed record MessageResponse(
+    Guid Id,
+    Guid ChatroomId,
+    long Seq,
+    Guid SenderId,
+    string SenderUsername,
+    Guid? RecipientId,
+    string Content,
+    string? ClientMessageId,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? EditedAt,
+    DateTimeOffset? DeletedAt);
+
+public static class MessageMapper
+{
+    private sealed record WithSender(Message Message, User Sender);
+
+    public static MessageResponse From(Message m, string senderUsername) =>
+        new(m.Id, m.ChatroomId, m.Seq, m.SenderId, senderUsername, m.RecipientId, m.Content, m.ClientMessageId, m.CreatedAt, m.EditedAt, m.DeletedAt);
+
+    /// <summary>Messages with their sender's name (a tombstone for deleted accounts), as one SQL join.</summary>
+    public static IQueryable<MessageResponse> Responses(this ChatDbContext db, Expression<Func<Message, bool>> filter) =>
+        from m in db.Messages.Where(filter)
+        join u in db.Users on m.SenderId equals u.Id
+        select new MessageResponse(m.Id, m.ChatroomId, m.Seq, m.SenderId, u.DeletedAt == null ? u.Username : User.TombstoneName,
+            m.RecipientId, m.Content, m.ClientMessageId, m.CreatedAt, m.EditedAt, m.DeletedAt);
+}

@@ -1,0 +1,16 @@
+using SliceChat.Features.Messages;
+
+namespace SliceChat.Infrastructure.Conversations;
+
+public static class ConversationServices
+{
+    public static WebApplicationBuilder AddConversations(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ChatEvents>();
+        builder.Services.AddScoped<ChatroomAccess>();
+        builder.Services.AddScoped<Membership>();
+        builder.Services.AddScoped<ReadMarkers>();
+        builder.Services.AddScoped<MessageWriter>();
+        return builder;
+    }
+}
