@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace SliceChat.Tests.Support;
 
@@ -10,7 +11,7 @@ public enum Provider
 }
 
 /// <summary>One app instance over real servers; several instances may share a database and a Redis.</summary>
-public sealed class AppFactory(IReadOnlyDictionary<string, string?> settings) : WebApplicationFactory<Program>
+public sealed class AppFactory(IReadOnlyDictionary<string, string?> settings, ILoggerProvider? extraLogger = null) : WebApplicationFactory<Program>
 {
     public const string SigningKey = "test-signing-key-that-is-long-enough-0123456789";
 
@@ -31,6 +32,10 @@ public sealed class AppFactory(IReadOnlyDictionary<string, string?> settings) : 
         foreach (var (key, value) in settings)
         {
             builder.UseSetting(key, value);
+        }
+        if (extraLogger is not null)
+        {
+            builder.ConfigureLogging(logging => logging.AddProvider(extraLogger));
         }
     }
 }

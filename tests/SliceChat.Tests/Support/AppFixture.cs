@@ -28,11 +28,11 @@ public abstract class AppFixture : IAsyncLifetime
     }
 
     /// <summary>Another app instance on the same database (and Redis, when the fixture uses it).</summary>
-    public AppFactory StartInstance(Action<Dictionary<string, string?>>? configure = null)
+    public AppFactory StartInstance(Action<Dictionary<string, string?>>? configure = null, Microsoft.Extensions.Logging.ILoggerProvider? logger = null)
     {
         var settings = AppFactory.Settings(Provider, Database, UseRedis ? TestServers.Redis : null, ChannelPrefix);
         configure?.Invoke(settings);
-        var factory = new AppFactory(settings);
+        var factory = new AppFactory(settings, logger);
         _ = factory.Server; // start now, so start-up failures surface here
         instances.Add(factory);
         return factory;

@@ -1,11 +1,15 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Messages;
 
-public sealed record PageQuery(long? BeforeSeq, long? AfterSeq, int? Limit);
+public sealed record PageQuery(
+    [FromQuery(Name = "before_seq")] long? BeforeSeq,
+    [FromQuery(Name = "after_seq")] long? AfterSeq,
+    [FromQuery(Name = "limit")] int? Limit);
 
 public sealed record HistoryResponse(List<MessageResponse> Items, bool HasMore)
 {
@@ -43,14 +47,12 @@ public static class HistoryPage
         var before = query.BeforeSeq ?? long.MaxValue;
         if (query.AfterSeq is { } after)
         {
-            var newer = await db.Responses(m => m.ChatroomId == chatroomId && m.Seq > after && m.Seq < before)
-                .OrderBy(m => m.Seq).Take(limit + 1).ToListAsync(ct);
-            return new HistoryResponse(newer.Take(limit).ToList(), newer.Count > limit);
+            var newer = await db.Messages.Where(m => m.ChatroomId == chatroomId && m.Seq > after && m.Seq < before)
+                .OrderBy(m => m.Seq).Take(limit + 1).Responses(db).ToListAsync(ct);
+            return new HistoryResponse(newer.OrderBy(m => m.Seq).Take(limit).ToList(), newer.Count > limit);
         }
-        var older = await db.Responses(m => m.ChatroomId == chatroomId && m.Seq < before)
-            .OrderByDescending(m => m.Seq).Take(limit + 1).ToListAsync(ct);
-        var items = older.Take(limit).ToList();
-        items.Reverse();
-        return new HistoryResponse(items, older.Count > limit);
+        var older = await db.Messages.Where(m => m.ChatroomId == chatroomId && m.Seq < before)
+            .OrderByDescending(m => m.Seq).Take(limit + 1).Responses(db).ToListAsync(ct);
+        return new HistoryResponse(older.OrderByDescending(m => m.Seq).Take(limit).OrderBy(m => m.Seq).ToList(), older.Count > limit);
     }
 }

@@ -1,4 +1,3 @@
-using System.Linq.Expressions;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 
@@ -20,14 +19,15 @@ public sealed record MessageResponse(
 
 public static class MessageMapper
 {
-    private sealed record WithSender(Message Message, User Sender);
-
     public static MessageResponse From(Message m, string senderUsername) =>
         new(m.Id, m.ChatroomId, m.Seq, m.SenderId, senderUsername, m.RecipientId, m.Content, m.ClientMessageId, m.CreatedAt, m.EditedAt, m.DeletedAt);
 
-    /// <summary>Messages with their sender's name (a tombstone for deleted accounts), as one SQL join.</summary>
-    public static IQueryable<MessageResponse> Responses(this ChatDbContext db, Expression<Func<Message, bool>> filter) =>
-        from m in db.Messages.Where(filter)
+    /// <summary>
+    /// Messages with their sender's name (a tombstone for deleted accounts), as one SQL join. Filter,
+    /// order and limit <paramref name="messages"/> first: the projection cannot be ordered in SQL.
+    /// </summary>
+    public static IQueryable<MessageResponse> Responses(this IQueryable<Message> messages, ChatDbContext db) =>
+        from m in messages
         join u in db.Users on m.SenderId equals u.Id
         select new MessageResponse(m.Id, m.ChatroomId, m.Seq, m.SenderId, u.DeletedAt == null ? u.Username : User.TombstoneName,
             m.RecipientId, m.Content, m.ClientMessageId, m.CreatedAt, m.EditedAt, m.DeletedAt);

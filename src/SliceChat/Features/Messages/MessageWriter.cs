@@ -112,7 +112,7 @@ public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomA
             }
             if (clientMessageId is not null)
             {
-                var original = await db.Responses(m => m.ChatroomId == chatroomId && m.SenderId == sender.Id && m.ClientMessageId == clientMessageId).FirstOrDefaultAsync(ct);
+                var original = await db.Messages.Where(m => m.ChatroomId == chatroomId && m.SenderId == sender.Id && m.ClientMessageId == clientMessageId).Responses(db).FirstOrDefaultAsync(ct);
                 if (original is not null)
                 {
                     await transaction.RollbackAsync(ct);

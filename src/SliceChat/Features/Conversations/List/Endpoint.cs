@@ -57,8 +57,9 @@ public sealed class Endpoint : IEndpoint
             .AsNoTracking().ToListAsync(ct);
 
         var withMessages = conversations.Where(c => c.LastSeq > 0).Select(c => c.Id).ToList();
-        var lastMessages = await db
-            .Responses(m => withMessages.Contains(m.ChatroomId) && db.Chatrooms.Any(r => r.Id == m.ChatroomId && r.LastSeq == m.Seq))
+        var lastMessages = await db.Messages
+            .Where(m => withMessages.Contains(m.ChatroomId) && db.Chatrooms.Any(r => r.Id == m.ChatroomId && r.LastSeq == m.Seq))
+            .Responses(db)
             .ToDictionaryAsync(m => m.ChatroomId, ct);
 
         return TypedResults.Ok(conversations.Select(c => new Response(
