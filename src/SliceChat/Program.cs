@@ -3,6 +3,7 @@ using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Messaging;
 using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Persistence;
+using SliceChat.Infrastructure.Realtime;
 using SliceChat.Infrastructure.Security;
 using SliceChat.Infrastructure.Slices;
 
@@ -14,6 +15,7 @@ builder.AddPersistence();
 builder.AddMessaging();
 builder.AddSecurity();
 builder.AddConversations();
+builder.AddRealtime();
 builder.AddOperations();
 
 var app = builder.Build();
@@ -22,6 +24,7 @@ await app.Services.MigrateDatabaseAsync();
 
 app.UseSlices();
 app.UseRequestBodyLimit();
+app.UseRealtime();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapOperations();

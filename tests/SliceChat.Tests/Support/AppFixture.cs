@@ -16,6 +16,8 @@ public abstract class AppFixture : IAsyncLifetime
 
     protected virtual bool UseRedis => false;
 
+    protected virtual string RedisConfiguration => TestServers.Redis;
+
     protected string ChannelPrefix { get; } = "test-" + Guid.NewGuid().ToString("N")[..8];
 
     public virtual Task InitializeAsync()
@@ -28,12 +30,20 @@ public abstract class AppFixture : IAsyncLifetime
     }
 
     /// <summary>Another app instance on the same database (and Redis, when the fixture uses it).</summary>
-    public AppFactory StartInstance(Action<Dictionary<string, string?>>? configure = null, Microsoft.Extensions.Logging.ILoggerProvider? logger = null)
+    public AppFactory StartInstance(Action<Dictionary<string, string?>>? configure = null, Microsoft.Extensions.Logging.ILoggerProvider? logger = null, bool kestrel = false)
     {
-        var settings = AppFactory.Settings(Provider, Database, UseRedis ? TestServers.Redis : null, ChannelPrefix);
+        var settings = AppFactory.Settings(Provider, Database, UseRedis ? RedisConfiguration : null, ChannelPrefix);
         configure?.Invoke(settings);
         var factory = new AppFactory(settings, logger);
-        _ = factory.Server; // start now, so start-up failures surface here
+        if (kestrel)
+        {
+            factory.UseKestrel(0);
+            factory.StartServer();
+        }
+        else
+        {
+            _ = factory.Server; // start now, so start-up failures surface here
+        }
         instances.Add(factory);
         return factory;
     }

@@ -1,3 +1,4 @@
+using SliceChat.Infrastructure.Conversations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;

@@ -7,8 +7,9 @@ namespace SliceChat.Infrastructure.Conversations;
 
 /// <summary>
 /// Publishes what other members must see, after the change is committed. A conversation's events go
-/// on its channel as the exact JSON frame sockets send (serialised once, here); a user's channel
-/// carries <see cref="UserCommand"/>s that tell that user's sockets to follow a join or a leave.
+/// on its channel as the exact JSON frame sockets send (serialised once, here). A user's channel
+/// carries <see cref="FollowConversation"/>, which makes that user's sockets follow a conversation
+/// they just joined; leaving is seen on the conversation's own channel (member.left, chatroom.deleted).
 /// </summary>
 public sealed class ChatEvents(IMessageBus bus, ChannelNames channels)
 {
@@ -37,24 +38,19 @@ public sealed class ChatEvents(IMessageBus bus, ChannelNames channels)
     public Task PublishAsync(Guid chatroomId, string type, object body) =>
         bus.PublishAsync(channels.Conversation(chatroomId), Frame(type, body));
 
-    public Task MemberJoinedAsync(Guid chatroomId, Guid userId, string username, long lastSeq) =>
-        Task.WhenAll(
-            PublishAsync(chatroomId, MemberJoined, new MemberChange(chatroomId, userId, username)),
-            CommandAsync(userId, new UserCommand(UserCommand.Follow, chatroomId, lastSeq)));
-
-    public Task MemberLeftAsync(Guid chatroomId, Guid userId, string username) =>
-        Task.WhenAll(
-            PublishAsync(chatroomId, MemberLeft, new MemberChange(chatroomId, userId, username)),
-            CommandAsync(userId, new UserCommand(UserCommand.Unfollow, chatroomId, 0)));
-
-    public async Task ChatroomDeletedAsync(Guid chatroomId, IEnumerable<Guid> memberIds)
+    /// <param name="lastSeq">The conversation's newest seq when the user joined: their sockets deliver what comes after.</param>
+    public async Task MemberJoinedAsync(Guid chatroomId, Guid userId, string username, long lastSeq)
     {
-        await PublishAsync(chatroomId, ChatroomDeleted, new ChatroomDeletedBody(chatroomId));
-        await Task.WhenAll(memberIds.Select(id => CommandAsync(id, new UserCommand(UserCommand.Unfollow, chatroomId, 0))));
+        await bus.PublishAsync(channels.User(userId),
+            JsonSerializer.SerializeToUtf8Bytes(new FollowConversation(chatroomId, lastSeq), SliceServices.JsonOptions));
+        await PublishAsync(chatroomId, MemberJoined, new MemberChange(chatroomId, userId, username));
     }
 
-    private Task CommandAsync(Guid userId, UserCommand command) =>
-        bus.PublishAsync(channels.User(userId), JsonSerializer.SerializeToUtf8Bytes(command, SliceServices.JsonOptions));
+    public Task MemberLeftAsync(Guid chatroomId, Guid userId, string username) =>
+        PublishAsync(chatroomId, MemberLeft, new MemberChange(chatroomId, userId, username));
+
+    public Task ChatroomDeletedAsync(Guid chatroomId) =>
+        PublishAsync(chatroomId, ChatroomDeleted, new ChatroomDeletedBody(chatroomId));
 }
 
 public sealed record MemberChange(Guid ChatroomId, Guid UserId, string Username);
@@ -63,12 +59,5 @@ public sealed record ReadMarker(Guid ChatroomId, Guid UserId, long Seq);
 
 public sealed record ChatroomDeletedBody(Guid ChatroomId);
 
-/// <summary>
-/// Internal, on a user's channel: start following a conversation (deliver what comes after
-/// <see cref="AfterSeq"/>), or stop following it. Never sent to clients as is.
-/// </summary>
-public sealed record UserCommand(string Action, Guid ChatroomId, long AfterSeq)
-{
-    public const string Follow = "follow";
-    public const string Unfollow = "unfollow";
-}
+/// <summary>Internal, on a user's channel: follow a conversation from after <see cref="AfterSeq"/>. Never sent to clients.</summary>
+public sealed record FollowConversation(Guid ChatroomId, long AfterSeq);

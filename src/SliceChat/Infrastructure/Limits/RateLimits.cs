@@ -9,6 +9,7 @@ public sealed class RateLimits : IDisposable
     private readonly bool enabled;
     private readonly PartitionedRateLimiter<string> logins;
     private readonly PartitionedRateLimiter<Guid> messages;
+    private readonly PartitionedRateLimiter<(Guid, Guid)> typing;
 
     public RateLimits(IOptions<LimitsOptions> options)
     {
@@ -28,12 +29,20 @@ public sealed class RateLimits : IDisposable
             QueueLimit = 0,
             AutoReplenishment = true,
         }));
+        typing = PartitionedRateLimiter.Create<(Guid, Guid), (Guid, Guid)>(key => RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = limits.TypingPerSecond,
+            Window = TimeSpan.FromSeconds(1),
+            QueueLimit = 0,
+        }));
     }
 
     /// <returns>null when allowed; otherwise how long to wait.</returns>
     public TimeSpan? TryLogin(string clientAddress, string normalizedUsername) => Acquire(logins, $"{clientAddress}|{normalizedUsername}");
 
     public TimeSpan? TrySendMessage(Guid userId) => Acquire(messages, userId);
+
+    public TimeSpan? TryTyping(Guid userId, Guid chatroomId) => Acquire(typing, (userId, chatroomId));
 
     private TimeSpan? Acquire<TKey>(PartitionedRateLimiter<TKey> limiter, TKey key)
     {
@@ -53,6 +62,7 @@ public sealed class RateLimits : IDisposable
     {
         logins.Dispose();
         messages.Dispose();
+        typing.Dispose();
     }
 }
 
@@ -61,8 +71,10 @@ public static class LimitsServices
     public static WebApplicationBuilder AddLimits(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<LimitsOptions>().Bind(builder.Configuration.GetSection(LimitsOptions.Section))
-            .Validate(o => o.LoginAttemptsPerMinute > 0 && o.MessagesPerMinute > 0 && o.MaxRequestBodyBytes > 0 && o.MaxSearchResults > 0,
-                "Limits must be positive.")
+            .Validate(o => o.LoginAttemptsPerMinute > 0 && o.MessagesPerMinute > 0 && o.MaxRequestBodyBytes > 0 && o.MaxSearchResults > 0
+                && o.SocketQueueCapacity >= 2 && o.SocketMaxFrameBytes > 0 && o.SocketFramesPerSecond > 0 && o.TypingPerSecond > 0
+                && o.SyncReplayMax > 0 && o.SyncReplayMax < o.SocketQueueCapacity && o.SocketKeepAliveSeconds > 0 && o.SocketCloseTimeoutSeconds > 0,
+                "Limits must be positive, and SyncReplayMax below SocketQueueCapacity.")
             .ValidateOnStart();
         builder.Services.AddSingleton<RateLimits>();
         var maxBody = builder.Configuration.GetValue<long?>($"{LimitsOptions.Section}:{nameof(LimitsOptions.MaxRequestBodyBytes)}") ?? new LimitsOptions().MaxRequestBodyBytes;

@@ -25,10 +25,9 @@ public sealed class Endpoint : IEndpoint
         {
             return Problems.Forbidden("Only the owner deletes a room.");
         }
-        var memberIds = await db.Members.Where(m => m.ChatroomId == id).Select(m => m.UserId).ToListAsync(ct);
         // Members and messages go with the room (cascading foreign keys).
         await db.Chatrooms.Where(r => r.Id == id).ExecuteDeleteAsync(ct);
-        await events.ChatroomDeletedAsync(id, memberIds);
+        await events.ChatroomDeletedAsync(id);
         return TypedResults.NoContent();
     }
 }

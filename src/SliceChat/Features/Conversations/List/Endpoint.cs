@@ -1,3 +1,4 @@
+using SliceChat.Infrastructure.Conversations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceChat.Features.Messages;

@@ -1,3 +1,4 @@
+using SliceChat.Infrastructure.Conversations;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceChat.Infrastructure.Slices;

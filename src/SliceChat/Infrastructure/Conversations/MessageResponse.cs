@@ -1,7 +1,7 @@
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 
-namespace SliceChat.Features.Messages;
+namespace SliceChat.Infrastructure.Conversations;
 
 /// <summary>A message as every API and socket frame shows it.</summary>
 public sealed record MessageResponse(

@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using SliceChat.Infrastructure.Security;
+
+namespace SliceChat.Infrastructure.Realtime;
+
+/// <summary>
+/// The sockets open on this instance. It closes those of a revoked session (4401, on every instance,
+/// as revocations arrive over the bus), those whose token expired (4401), and all of them with 1001
+/// when the app shuts down, after their queued frames have gone out.
+/// </summary>
+public sealed class ConnectionRegistry : IHostedService, IDisposable
+{
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(500);
+    private readonly ConcurrentDictionary<Guid, SocketConnection> sockets = new();
+    private readonly SessionRevocation revocation;
+    private readonly TimeProvider time;
+    private ITimer? sweep;
+
+    public ConnectionRegistry(SessionRevocation revocation, TimeProvider time)
+    {
+        this.revocation = revocation;
+        this.time = time;
+        revocation.Revoked += OnRevoked;
+    }
+
+    public int Count => sockets.Count;
+
+    /// <summary>Frames waiting in all sockets' queues: bounded by the sockets' capacity, whatever the clients do.</summary>
+    public int QueuedFrames => sockets.Values.Sum(s => s.Queued);
+
+    public void Add(SocketConnection socket) => sockets[socket.Id] = socket;
+
+    public void Remove(SocketConnection socket) => sockets.TryRemove(socket.Id, out _);
+
+    private void OnRevoked(SessionRevoked revoked)
+    {
+        foreach (var socket in sockets.Values.Where(s => s.SessionId == revoked.SessionId))
+        {
+            socket.Close((WebSocketCloseStatus)CloseCodes.TokenExpiredOrRevoked, "session revoked", drain: false);
+        }
+    }
+
+    private void CloseExpired()
+    {
+        var now = time.GetUtcNow();
+        foreach (var socket in sockets.Values.Where(s => s.ExpiresAt <= now))
+        {
+            socket.Close((WebSocketCloseStatus)CloseCodes.TokenExpiredOrRevoked, "token expired", drain: false);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        sweep = time.CreateTimer(_ => CloseExpired(), null, SweepInterval, SweepInterval);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        foreach (var socket in sockets.Values)
+        {
+            socket.Close(WebSocketCloseStatus.EndpointUnavailable, "server shutting down", drain: true);
+        }
+        var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(5);
+        while (!sockets.IsEmpty && time.GetUtcNow() < deadline && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(50, CancellationToken.None);
+        }
+    }
+
+    public void Dispose()
+    {
+        revocation.Revoked -= OnRevoked;
+        sweep?.Dispose();
+    }
+}

@@ -1,0 +1,138 @@
+using Microsoft.Extensions.Options;
+using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Messaging;
+
+namespace SliceChat.Infrastructure.Realtime;
+
+/// <summary>
+/// The conversations this instance delivers, each with the local sockets that follow it. A feed (and
+/// its bus subscription) exists while at least one socket follows its conversation, under one lock.
+/// </summary>
+public sealed class ConversationFeeds
+{
+    private readonly Lock gate = new();
+    private readonly Dictionary<Guid, (ConversationFeed Feed, int Followers)> feeds = [];
+    private readonly IMessageBus bus;
+    private readonly ChannelNames channels;
+    private readonly IServiceScopeFactory scopes;
+    private readonly IOptions<LimitsOptions> limits;
+    private readonly ILogger<ConversationFeed> logger;
+
+    public ConversationFeeds(IMessageBus bus, ChannelNames channels, IServiceScopeFactory scopes, IOptions<LimitsOptions> limits, ILogger<ConversationFeed> logger)
+    {
+        this.bus = bus;
+        this.channels = channels;
+        this.scopes = scopes;
+        this.limits = limits;
+        this.logger = logger;
+        bus.Reconnected += OnReconnected;
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (gate)
+            {
+                return feeds.Count;
+            }
+        }
+    }
+
+    /// <param name="afterSeq">Replay what came after it to this socket (a conversation just joined); null = from now on.</param>
+    public void Follow(SocketConnection socket, Guid chatroomId, long? afterSeq)
+    {
+        if (socket.IsClosing || !socket.Following.TryAdd(chatroomId, 0))
+        {
+            return;
+        }
+        ConversationFeed feed;
+        lock (gate)
+        {
+            if (feeds.TryGetValue(chatroomId, out var entry))
+            {
+                feed = entry.Feed;
+                feeds[chatroomId] = (feed, entry.Followers + 1);
+            }
+            else
+            {
+                feed = new ConversationFeed(chatroomId, this, bus, channels, scopes, limits.Value.SyncReplayMax, logger);
+                feeds[chatroomId] = (feed, 1);
+            }
+        }
+        feed.Add(socket, afterSeq);
+    }
+
+    public void Unfollow(SocketConnection socket, Guid chatroomId)
+    {
+        if (!socket.Following.TryRemove(chatroomId, out _))
+        {
+            return;
+        }
+        lock (gate)
+        {
+            if (!feeds.TryGetValue(chatroomId, out var entry))
+            {
+                return;
+            }
+            entry.Feed.Remove(socket);
+            if (entry.Followers == 1)
+            {
+                feeds.Remove(chatroomId);
+                entry.Feed.Complete();
+            }
+            else
+            {
+                feeds[chatroomId] = (entry.Feed, entry.Followers - 1);
+            }
+        }
+    }
+
+    public void UnfollowAll(SocketConnection socket)
+    {
+        foreach (var chatroomId in socket.Following.Keys)
+        {
+            Unfollow(socket, chatroomId);
+        }
+    }
+
+    /// <summary>Asks the socket's feed to replay what came after <paramref name="afterSeq"/>; false when it does not follow the conversation.</summary>
+    public bool Sync(SocketConnection socket, Guid chatroomId, long afterSeq)
+    {
+        if (!socket.Following.ContainsKey(chatroomId))
+        {
+            return false;
+        }
+        lock (gate)
+        {
+            if (!feeds.TryGetValue(chatroomId, out var entry))
+            {
+                return false;
+            }
+            entry.Feed.Replay(socket, afterSeq);
+            return true;
+        }
+    }
+
+    /// <summary>Publishes that came while the Redis link was down are lost: every feed reloads from the database.</summary>
+    private void OnReconnected()
+    {
+        List<ConversationFeed> all;
+        lock (gate)
+        {
+            all = feeds.Values.Select(e => e.Feed).ToList();
+        }
+        foreach (var feed in all)
+        {
+            feed.RequestCatchUp();
+        }
+        // The client library re-subscribes in the background; catch up again once that has surely happened.
+        _ = Task.Delay(TimeSpan.FromSeconds(2)).ContinueWith(_ =>
+        {
+            foreach (var feed in all)
+            {
+                feed.RequestCatchUp();
+            }
+        }, TaskScheduler.Default);
+    }
+}

@@ -1,0 +1,163 @@
+using System.Net.WebSockets;
+using System.Threading.Channels;
+
+namespace SliceChat.Infrastructure.Realtime;
+
+/// <summary>What a socket was opened for: all of a user's conversations, or one room.</summary>
+public enum SocketScope
+{
+    User,
+    Room,
+}
+
+/// <summary>
+/// One WebSocket and its single writer. Frames wait in a bounded queue: once it is half full,
+/// ephemeral frames (typing) are dropped; once it is full, the socket is closed with 1013, so a
+/// client that reads too slowly never holds up anyone else or grows the server's memory.
+/// </summary>
+public sealed partial class SocketConnection : IDisposable
+{
+    private readonly WebSocket socket;
+    private readonly Channel<ReadOnlyMemory<byte>> queue;
+    private readonly int capacity;
+    private readonly TimeSpan closeTimeout;
+    private readonly ILogger logger;
+    private readonly CancellationTokenSource aborted = new();
+    private int queued;
+    private int closeRequested;
+    private WebSocketCloseStatus closeStatus = WebSocketCloseStatus.NormalClosure;
+    private string closeReason = "";
+    private bool drainBeforeClose;
+
+    public SocketConnection(WebSocket socket, Guid userId, string username, Guid sessionId, DateTimeOffset expiresAt,
+        SocketScope scope, Guid? roomId, int capacity, TimeSpan closeTimeout, ILogger logger)
+    {
+        this.socket = socket;
+        this.capacity = capacity;
+        this.closeTimeout = closeTimeout;
+        this.logger = logger;
+        UserId = userId;
+        Username = username;
+        SessionId = sessionId;
+        ExpiresAt = expiresAt;
+        Scope = scope;
+        RoomId = roomId;
+        queue = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    }
+
+    public Guid Id { get; } = Guid.CreateVersion7();
+    public Guid UserId { get; }
+    public string Username { get; }
+    public Guid SessionId { get; private set; }
+    public DateTimeOffset ExpiresAt { get; private set; }
+    public SocketScope Scope { get; }
+    public Guid? RoomId { get; }
+
+    public int Queued => Volatile.Read(ref queued);
+    public bool IsClosing => Volatile.Read(ref closeRequested) == 1;
+
+    /// <summary>Cancelled when the socket is aborted: the receive loop stops.</summary>
+    public CancellationToken Aborted => aborted.Token;
+
+    public WebSocketCloseStatus? CloseStatus => IsClosing ? closeStatus : null;
+
+    /// <summary>A fresh access token (in-band <c>auth</c>) extends the socket's life.</summary>
+    public void Reauthenticate(Guid sessionId, DateTimeOffset expiresAt)
+    {
+        SessionId = sessionId;
+        ExpiresAt = expiresAt;
+    }
+
+    /// <summary>Queues a frame; false when it was dropped (ephemeral over half full, or the socket is closing).</summary>
+    public bool Enqueue(ReadOnlyMemory<byte> frame, bool ephemeral = false)
+    {
+        if (IsClosing)
+        {
+            return false;
+        }
+        var count = Interlocked.Increment(ref queued);
+        if ((ephemeral && count > capacity / 2) || count > capacity)
+        {
+            Interlocked.Decrement(ref queued);
+            if (!ephemeral)
+            {
+                LogOverflow(logger, Id, UserId);
+                Close((WebSocketCloseStatus)CloseCodes.TryAgainLater, "outbound queue overflow: reconnect and sync", drain: false);
+            }
+            return false;
+        }
+        if (!queue.Writer.TryWrite(frame))
+        {
+            Interlocked.Decrement(ref queued);
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>Asks the writer to close the socket: after the queued frames (<paramref name="drain"/>) or at once.</summary>
+    public void Close(WebSocketCloseStatus status, string reason, bool drain)
+    {
+        if (Interlocked.Exchange(ref closeRequested, 1) == 1)
+        {
+            return;
+        }
+        closeStatus = status;
+        closeReason = reason;
+        drainBeforeClose = drain;
+        queue.Writer.TryComplete();
+        // A peer that never reads would hold the close handshake forever.
+        _ = Task.Delay(closeTimeout + closeTimeout).ContinueWith(_ => Abort(), TaskScheduler.Default);
+    }
+
+    public void Abort()
+    {
+        if (!aborted.IsCancellationRequested)
+        {
+            aborted.Cancel();
+            socket.Abort();
+        }
+    }
+
+    /// <summary>The single writer: sends queued frames one at a time, then the close frame.</summary>
+    public async Task RunWriterAsync()
+    {
+        try
+        {
+            await foreach (var frame in queue.Reader.ReadAllAsync(aborted.Token))
+            {
+                Interlocked.Decrement(ref queued);
+                if (IsClosing && !drainBeforeClose)
+                {
+                    break;
+                }
+                await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, aborted.Token);
+            }
+            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted.Token);
+                timeout.CancelAfter(closeTimeout);
+                await socket.CloseOutputAsync(closeStatus, closeReason, timeout.Token);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException)
+        {
+            Abort();
+        }
+    }
+
+    /// <summary>The conversations whose events this socket receives (maintained by <see cref="ConversationFeeds"/>).</summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<Guid, byte> Following { get; } = new();
+
+    public void Dispose() => aborted.Dispose();
+
+    [LoggerMessage(LogLevel.Warning, "Socket {ConnectionId} of user {UserId} reads too slowly; closing with 1013")]
+    private static partial void LogOverflow(ILogger logger, Guid connectionId, Guid userId);
+}
+
+/// <summary>The close codes of the contract that WebSocketCloseStatus does not name.</summary>
+public static class CloseCodes
+{
+    public const int TryAgainLater = 1013;
+    public const int TokenExpiredOrRevoked = 4401;
+    public const int RemovedFromRoom = 4403;
+}

@@ -1,0 +1,19 @@
+using SliceChat.Infrastructure.Conversations;
+
+namespace SliceChat.Infrastructure.Realtime;
+
+/// <summary>The server's own frames (those that are not conversation events).</summary>
+public static class SocketFrames
+{
+    public static readonly ReadOnlyMemory<byte> Pong = ChatEvents.Frame("pong", new { });
+
+    public static ReadOnlyMemory<byte> Ready(Guid userId, Guid connectionId) =>
+        ChatEvents.Frame("ready", new ReadyBody(userId, connectionId));
+
+    public static ReadOnlyMemory<byte> Error(string code, string message, string? clientMessageId = null) =>
+        ChatEvents.Frame("error", new ErrorBody(code, message, clientMessageId));
+
+    private sealed record ReadyBody(Guid UserId, Guid ConnectionId);
+
+    private sealed record ErrorBody(string Code, string Message, string? ClientMessageId);
+}

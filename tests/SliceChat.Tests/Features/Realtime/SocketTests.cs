@@ -1,0 +1,257 @@
+using System.Net.WebSockets;
+using System.Text.Json.Nodes;
+using SliceChat.Tests.Support;
+
+namespace SliceChat.Tests.Features.Realtime;
+
+/// <summary>The socket protocol on one instance (PostgreSQL, in-process bus, in-memory test server).</summary>
+public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
+{
+    private Api Api => app.Api;
+
+    private static bool IsMessage(JsonNode frame, string content) =>
+        frame["type"]?.GetValue<string>() == "message.created" && frame["content"]?.GetValue<string>() == content;
+
+    [Fact]
+    public async Task UserSocket_SaysReadyFirst_ThenCarriesMessagesOfEveryConversation()
+    {
+        var me = await Api.RegisterAsync();
+        var friend = await Api.RegisterAsync();
+        var room = await Api.CreateRoomAsync(friend, false, me.Id);
+        await using var socket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", me.AccessToken);
+
+        var ready = await socket.NextAsync(_ => true);
+        ready["type"].Text().ShouldBe("ready");
+        ready["user_id"].Text().ShouldBe(me.Id.ToString());
+        Guid.TryParse(ready["connection_id"].Text(), out _).ShouldBeTrue();
+
+        await Api.PostMessageAsync(friend, room, "to the room");
+        var created = await socket.NextAsync(f => IsMessage(f, "to the room"));
+        created["seq"]!.GetValue<long>().ShouldBe(1);
+        created["chatroom_id"].Text().ShouldBe(room.ToString());
+        created["sender_username"].Text().ShouldBe(friend.Username);
+
+        await Api.As(friend).PostAsync("/api/v1/messages/dm", new { recipient_id = me.Id, content = "direct" });
+        (await socket.NextAsync(f => IsMessage(f, "direct")))["recipient_id"].Text().ShouldBe(me.Id.ToString());
+    }
+
+    [Fact]
+    public async Task UserSocket_FollowsJoinsAndLeavesLive()
+    {
+        var me = await Api.RegisterAsync();
+        var owner = await Api.RegisterAsync();
+        await using var socket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", me.AccessToken);
+        await socket.NextAsync("ready");
+
+        var room = await Api.CreateRoomAsync(owner);
+        await Api.PostMessageAsync(owner, room, "before I joined");
+        await Api.As(me).PostAsync($"/api/v1/chatrooms/{room}/join");
+        await Api.PostMessageAsync(owner, room, "after I joined");
+        var first = await socket.NextAsync("message.created");
+        first["content"].Text().ShouldBe("after I joined");
+
+        await Api.As(owner).DeleteAsync($"/api/v1/chatrooms/{room}/members/{me.Id}");
+        (await socket.NextAsync("member.left"))["user_id"].Text().ShouldBe(me.Id.ToString());
+        await Api.PostMessageAsync(owner, room, "after I was removed");
+        (await socket.DrainAsync(TimeSpan.FromMilliseconds(500))).ShouldNotContain(f => IsMessage(f, "after I was removed"));
+        socket.IsClosed.ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task NewDirectConversation_ReachesRecipientSocketWithItsFirstMessage()
+    {
+        var me = await Api.RegisterAsync();
+        var stranger = await Api.RegisterAsync();
+        await using var socket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", me.AccessToken);
+        await socket.NextAsync("ready");
+        await Api.As(stranger).PostAsync("/api/v1/messages/dm", new { recipient_id = me.Id, content = "first contact" });
+        (await socket.NextAsync(f => IsMessage(f, "first contact")))["seq"]!.GetValue<long>().ShouldBe(1);
+    }
+
+    [Theory]
+    [InlineData("/ws/chatrooms/{0}")]
+    [InlineData("/api/v1/ws/chatrooms/{0}")]
+    public async Task RoomSocket_GetsOnlyItsRoom_AndPostsWithUntypedFrame(string path)
+    {
+        var me = await Api.RegisterAsync();
+        var room = await Api.CreateRoomAsync(me);
+        var other = await Api.CreateRoomAsync(me);
+        await using var socket = await ChatSocket.ConnectAsync(app.App, string.Format(System.Globalization.CultureInfo.InvariantCulture, path, room), me.AccessToken);
+        await socket.NextAsync("ready");
+
+        await Api.PostMessageAsync(me, other, "elsewhere");
+        await socket.SendAsync(new { content = "via socket", client_message_id = "s-1" });
+        var created = await socket.NextAsync("message.created");
+        created["content"].Text().ShouldBe("via socket");
+        created["chatroom_id"].Text().ShouldBe(room.ToString());
+        created["client_message_id"].Text().ShouldBe("s-1");
+
+        var history = await (await Api.As(me).GetAsync($"/api/v1/chatrooms/{room}/messages")).Json();
+        history["items"]!.AsArray().Single()!["content"].Text().ShouldBe("via socket");
+    }
+
+    [Fact]
+    public async Task RoomSocket_RemovedFromRoom_ClosesWith4403()
+    {
+        var owner = await Api.RegisterAsync();
+        var me = await Api.RegisterAsync();
+        var room = await Api.CreateRoomAsync(owner, true, me.Id);
+        await using var socket = await ChatSocket.ConnectAsync(app.App, $"/ws/chatrooms/{room}", me.AccessToken);
+        await socket.NextAsync("ready");
+        await Api.As(owner).DeleteAsync($"/api/v1/chatrooms/{room}/members/{me.Id}");
+        (await socket.NextAsync("member.left"))["user_id"].Text().ShouldBe(me.Id.ToString());
+        ((int?)await socket.ClosedAsync(TimeSpan.FromSeconds(2))).ShouldBe(4403);
+    }
+
+    [Fact]
+    public async Task RoomDeleted_EventReachesSocketsThenRoomSocketCloses()
+    {
+        var owner = await Api.RegisterAsync();
+        var room = await Api.CreateRoomAsync(owner);
+        await using var roomSocket = await ChatSocket.ConnectAsync(app.App, $"/ws/chatrooms/{room}", owner.AccessToken);
+        await using var userSocket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", owner.AccessToken);
+        await roomSocket.NextAsync("ready");
+        await userSocket.NextAsync("ready");
+        await Api.As(owner).DeleteAsync($"/api/v1/chatrooms/{room}");
+        (await roomSocket.NextAsync("chatroom.deleted"))["chatroom_id"].Text().ShouldBe(room.ToString());
+        (await userSocket.NextAsync("chatroom.deleted"))["chatroom_id"].Text().ShouldBe(room.ToString());
+        ((int?)await roomSocket.ClosedAsync()).ShouldBe(4403);
+        userSocket.IsClosed.ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task MessageSendFrame_TypingReadPingAndSync_Work()
+    {
+        var me = await Api.RegisterAsync();
+        var friend = await Api.RegisterAsync();
+        var room = await Api.CreateRoomAsync(me, false, friend.Id);
+        await using var mine = await ChatSocket.ConnectAsync(app.App, "/ws/chat", me.AccessToken);
+        await using var theirs = await ChatSocket.ConnectAsync(app.App, "/ws/chat", friend.AccessToken);
+        await mine.NextAsync("ready");
+        await theirs.NextAsync("ready");
+
+        await mine.SendAsync(new { type = "message.send", chatroom_id = room, content = "typed frame" });
+        (await theirs.NextAsync("message.created"))["content"].Text().ShouldBe("typed frame");
+
+        await mine.SendAsync(new { type = "typing", chatroom_id = room });
+        var typing = await theirs.NextAsync("typing");
+        typing["user_id"].Text().ShouldBe(me.Id.ToString());
+        typing["username"].Text().ShouldBe(me.Username);
+        typing["chatroom_id"].Text().ShouldBe(room.ToString());
+
+        await theirs.SendAsync(new { type = "read", chatroom_id = room, seq = 1 });
+        var read = await mine.NextAsync("read");
+        read["user_id"].Text().ShouldBe(friend.Id.ToString());
+        read["seq"]!.GetValue<long>().ShouldBe(1);
+
+        await mine.SendAsync(new { type = "ping" });
+        await mine.NextAsync("pong");
+
+        await Api.PostMessageAsync(friend, room, "second");
+        await mine.NextAsync(f => IsMessage(f, "second"));
+        await mine.SendAsync(new { type = "sync", chatroom_id = room, after_seq = 0 });
+        var replayed = new List<long>();
+        for (var i = 0; i < 2; i++)
+        {
+            replayed.Add((await mine.NextAsync("message.created"))["seq"]!.GetValue<long>());
+        }
+        replayed.ShouldBe([1L, 2L]);
+    }
+
+    [Fact]
+    public async Task BadFrames_GetErrorEvents_StoreNothing_AndSocketSurvives()
+    {
+        var me = await Api.RegisterAsync();
+        var owner = await Api.RegisterAsync();
+        var mine = await Api.CreateRoomAsync(me);
+        var notMine = await Api.CreateRoomAsync(owner);
+        await using var socket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", me.AccessToken);
+        await socket.NextAsync("ready");
+
+        async Task<string> ErrorCodeOf(string text)
+        {
+            await socket.SendTextAsync(text);
+            return (await socket.NextAsync("error"))["code"].Text();
+        }
+
+        (await ErrorCodeOf("not json")).ShouldBe("invalid_json");
+        (await ErrorCodeOf("[1,2]")).ShouldBe("invalid_json");
+        (await ErrorCodeOf("""{"type":"launch.rockets"}""")).ShouldBe("unknown_type");
+        (await ErrorCodeOf("""{"type":"message.send","content":"no room"}""")).ShouldBe("validation_failed");
+        (await ErrorCodeOf("""{"type":"read","chatroom_id":"not-a-guid","seq":1}""")).ShouldBe("invalid_json");
+        (await ErrorCodeOf("""{"type":"read","chatroom_id":"00000000-0000-0000-0000-000000000001","seq":"one"}""")).ShouldBe("invalid_json");
+        (await ErrorCodeOf($$"""{"type":"message.send","chatroom_id":"{{mine}}","content":"   "}""")).ShouldBe("validation_failed");
+        (await ErrorCodeOf($$"""{"type":"message.send","chatroom_id":"{{mine}}","content":"{{new string('x', 4001)}}"}""")).ShouldBe("validation_failed");
+        (await ErrorCodeOf($$"""{"type":"message.send","chatroom_id":"{{notMine}}","content":"intrude"}""")).ShouldBe("forbidden");
+        (await ErrorCodeOf($$"""{"recipient_id":"{{me.Id}}","content":"myself"}""")).ShouldBe("validation_failed");
+        (await ErrorCodeOf($$"""{"type":"typing","chatroom_id":"{{notMine}}"}""")).ShouldBe("forbidden");
+        (await ErrorCodeOf("""{"content":"untyped on a user socket"}""")).ShouldBe("unknown_frame");
+        var errorWithId = await Task.Run(async () =>
+        {
+            await socket.SendTextAsync($$"""{"type":"message.send","chatroom_id":"{{mine}}","content":"","client_message_id":"bad-1"}""");
+            return await socket.NextAsync("error");
+        });
+        errorWithId["client_message_id"].Text().ShouldBe("bad-1");
+
+        await socket.SendAsync(new { type = "ping" });
+        await socket.NextAsync("pong");
+        foreach (var room in new[] { mine, notMine })
+        {
+            var history = await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}")).Json();
+            history["last_seq"]!.GetValue<long>().ShouldBe(0);
+        }
+    }
+
+    [Fact]
+    public async Task OversizedFrame_ClosesWith1009()
+    {
+        var me = await Api.RegisterAsync();
+        await using var socket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", me.AccessToken);
+        await socket.NextAsync("ready");
+        await socket.SendTextAsync($$"""{"type":"ping","pad":"{{new string('x', 17 * 1024)}}"}""");
+        (await socket.ClosedAsync()).ShouldBe(WebSocketCloseStatus.MessageTooBig);
+    }
+
+    [Fact]
+    public async Task FrameOfExactly16KiB_IsAccepted()
+    {
+        var me = await Api.RegisterAsync();
+        await using var socket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", me.AccessToken);
+        await socket.NextAsync("ready");
+        var prefix = """{"type":"ping","pad":""";
+        var text = prefix + "\"" + new string('x', 16 * 1024 - prefix.Length - 3) + "\"}";
+        text.Length.ShouldBe(16 * 1024);
+        await socket.SendTextAsync(text);
+        await socket.NextAsync("pong");
+    }
+
+    [Fact]
+    public async Task Logout_ClosesSocketWith4401()
+    {
+        var me = await Api.RegisterAsync();
+        await using var socket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", me.AccessToken);
+        await socket.NextAsync("ready");
+        await Api.As(me).PostAsync("/api/v1/auth/logout");
+        ((int?)await socket.ClosedAsync(TimeSpan.FromSeconds(2))).ShouldBe(4401);
+    }
+
+    [Fact]
+    public async Task ExpiredToken_ClosesSocketWith4401_UnlessRefreshedInBand()
+    {
+        var me = await Api.RegisterAsync();
+        var shortLived = Tokens.Issue(app.App, me, TimeSpan.FromSeconds(2));
+        await using var refreshed = await ChatSocket.ConnectAsync(app.App, "/ws/chat", shortLived);
+        await using var expiring = await ChatSocket.ConnectAsync(app.App, "/ws/chat", shortLived);
+        await refreshed.NextAsync("ready");
+        await expiring.NextAsync("ready");
+
+        await refreshed.SendAsync(new { type = "auth", token = me.AccessToken });
+        ((int?)await expiring.ClosedAsync(TimeSpan.FromSeconds(5))).ShouldBe(4401);
+        await refreshed.SendAsync(new { type = "ping" });
+        await refreshed.NextAsync("pong");
+        refreshed.IsClosed.ShouldBeFalse();
+
+        await refreshed.SendAsync(new { type = "auth", token = "garbage" });
+        (await refreshed.NextAsync("error"))["code"].Text().ShouldBe("invalid_token");
+    }
+}
