@@ -11,7 +11,8 @@ public enum Provider
 }
 
 /// <summary>One app instance over real servers; several instances may share a database and a Redis.</summary>
-public sealed class AppFactory(IReadOnlyDictionary<string, string?> settings, ILoggerProvider? extraLogger = null) : WebApplicationFactory<Program>
+public sealed class AppFactory(IReadOnlyDictionary<string, string?> settings, ILoggerProvider? extraLogger = null, Action<IWebHostBuilder>? configureHost = null)
+    : WebApplicationFactory<Program>
 {
     public const string SigningKey = "test-signing-key-that-is-long-enough-0123456789";
 
@@ -37,5 +38,6 @@ public sealed class AppFactory(IReadOnlyDictionary<string, string?> settings, IL
         {
             builder.ConfigureLogging(logging => logging.AddProvider(extraLogger));
         }
+        configureHost?.Invoke(builder);
     }
 }

@@ -30,11 +30,12 @@ public abstract class AppFixture : IAsyncLifetime
     }
 
     /// <summary>Another app instance on the same database (and Redis, when the fixture uses it).</summary>
-    public AppFactory StartInstance(Action<Dictionary<string, string?>>? configure = null, Microsoft.Extensions.Logging.ILoggerProvider? logger = null, bool kestrel = false)
+    public AppFactory StartInstance(Action<Dictionary<string, string?>>? configure = null, Microsoft.Extensions.Logging.ILoggerProvider? logger = null,
+        bool kestrel = false, Action<Microsoft.AspNetCore.Hosting.IWebHostBuilder>? configureHost = null)
     {
         var settings = AppFactory.Settings(Provider, Database, UseRedis ? RedisConfiguration : null, ChannelPrefix);
         configure?.Invoke(settings);
-        var factory = new AppFactory(settings, logger);
+        var factory = new AppFactory(settings, logger, configureHost);
         if (kestrel)
         {
             factory.UseKestrel(0);

@@ -39,21 +39,32 @@ public sealed partial class RedisMessageBus : MessageBusBase
     /// <summary>A name is always literal, so a '*' in it is never a pattern.</summary>
     private static RedisChannel Literal(string channel) => new(channel, RedisChannel.PatternMode.Literal);
 
-    protected override Task PublishToTransportAsync(string channel, ReadOnlyMemory<byte> message)
+    protected override async Task PublishToTransportAsync(string channel, ReadOnlyMemory<byte> message)
     {
         var frame = new byte[OriginLength + message.Length];
         origin.CopyTo(frame, 0);
         message.Span.CopyTo(frame.AsSpan(OriginLength));
-        return subscriber.PublishAsync(Literal(channel), frame);
+        await OffRedisThreads(subscriber.PublishAsync(Literal(channel), frame));
     }
+
+    /// <summary>
+    /// Awaits a StackExchange.Redis task without running the rest of the caller on the client's own
+    /// socket-reader thread (where a continuation would otherwise run inline, stalling every other
+    /// Redis message, and deadlocking if it ends up disposing the connection), and gives up waiting
+    /// after <see cref="CommandTimeout"/>: the library keeps retrying, and recovery goes through the database.
+    /// </summary>
+    private static async Task OffRedisThreads(Task command) =>
+        await command.WaitAsync(CommandTimeout).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(5);
 
     protected override async Task SubscribeTransportAsync(string channel)
     {
         try
         {
-            await subscriber.SubscribeAsync(Literal(channel), (_, value) => Receive(channel, value));
+            await OffRedisThreads(subscriber.SubscribeAsync(Literal(channel), (_, value) => Receive(channel, value)));
         }
-        catch (RedisConnectionException e)
+        catch (Exception e) when (e is RedisConnectionException or TimeoutException)
         {
             // StackExchange.Redis re-subscribes once the link is back; Reconnected lets receivers catch up.
             LogSubscribeDeferred(logger, e, channel);
@@ -64,9 +75,9 @@ public sealed partial class RedisMessageBus : MessageBusBase
     {
         try
         {
-            await subscriber.UnsubscribeAsync(Literal(channel));
+            await OffRedisThreads(subscriber.UnsubscribeAsync(Literal(channel)));
         }
-        catch (RedisConnectionException e)
+        catch (Exception e) when (e is RedisConnectionException or TimeoutException)
         {
             LogSubscribeDeferred(logger, e, channel);
         }
@@ -84,7 +95,7 @@ public sealed partial class RedisMessageBus : MessageBusBase
 
     public override async ValueTask DisposeAsync()
     {
-        await connection.CloseAsync(allowCommandsToComplete: false);
+        await OffRedisThreads(connection.CloseAsync(allowCommandsToComplete: false));
         connection.Dispose();
         await base.DisposeAsync();
     }

@@ -15,16 +15,20 @@ public sealed class ConnectionRegistry : IHostedService, IDisposable
     private readonly ConcurrentDictionary<Guid, SocketConnection> sockets = new();
     private readonly SessionRevocation revocation;
     private readonly TimeProvider time;
+    private readonly IHostApplicationLifetime lifetime;
     private ITimer? sweep;
 
-    public ConnectionRegistry(SessionRevocation revocation, TimeProvider time)
+    public ConnectionRegistry(SessionRevocation revocation, TimeProvider time, IHostApplicationLifetime lifetime)
     {
         this.revocation = revocation;
         this.time = time;
+        this.lifetime = lifetime;
         revocation.Revoked += OnRevoked;
     }
 
     public int Count => sockets.Count;
+
+    public IReadOnlyCollection<SocketConnection> Sockets => sockets.Values.ToList();
 
     /// <summary>Frames waiting in all sockets' queues: bounded by the sockets' capacity, whatever the clients do.</summary>
     public int QueuedFrames => sockets.Values.Sum(s => s.Queued);
@@ -53,15 +57,23 @@ public sealed class ConnectionRegistry : IHostedService, IDisposable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         sweep = time.CreateTimer(_ => CloseExpired(), null, SweepInterval, SweepInterval);
+        // Before the server stops: it waits for open requests, and every socket is one.
+        lifetime.ApplicationStopping.Register(CloseAll);
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Shutdown: each socket sends what it has queued, then closes with 1001.</summary>
+    private void CloseAll()
     {
         foreach (var socket in sockets.Values)
         {
             socket.Close(WebSocketCloseStatus.EndpointUnavailable, "server shutting down", drain: true);
         }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        CloseAll();
         var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(5);
         while (!sockets.IsEmpty && time.GetUtcNow() < deadline && !cancellationToken.IsCancellationRequested)
         {

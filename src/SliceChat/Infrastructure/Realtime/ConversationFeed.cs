@@ -42,13 +42,19 @@ public sealed partial class ConversationFeed
 
     private abstract record Work;
     private sealed record Live(ReadOnlyMemory<byte> Frame) : Work;
-    private sealed record Attach(SocketConnection Socket, long? AfterSeq) : Work;
+    private sealed record Attach(SocketConnection Socket, long? AfterSeq, TaskCompletionSource Attached) : Work;
     private sealed record Detach(SocketConnection Socket) : Work;
     private sealed record Sync(SocketConnection Socket, long AfterSeq) : Work;
     private sealed record CatchUp : Work;
 
     /// <param name="afterSeq">Replay to this socket what came after it (a conversation just joined); null = from now on.</param>
-    public void Add(SocketConnection socket, long? afterSeq) => inbox.Writer.TryWrite(new Attach(socket, afterSeq));
+    /// <returns>Completes once the socket receives the conversation's events (the feed is subscribed).</returns>
+    public Task Add(SocketConnection socket, long? afterSeq)
+    {
+        var attached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        inbox.Writer.TryWrite(new Attach(socket, afterSeq, attached));
+        return attached.Task;
+    }
 
     public void Remove(SocketConnection socket) => inbox.Writer.TryWrite(new Detach(socket));
 
@@ -99,6 +105,7 @@ public sealed partial class ConversationFeed
                 break;
             case Attach attach:
                 sockets.Add(attach.Socket);
+                attach.Attached.TrySetResult();
                 if (attach.AfterSeq is { } after && after < lastSeq)
                 {
                     await ReplayAsync(attach.Socket, after);

@@ -40,11 +40,12 @@ public sealed class ConversationFeeds
     }
 
     /// <param name="afterSeq">Replay what came after it to this socket (a conversation just joined); null = from now on.</param>
-    public void Follow(SocketConnection socket, Guid chatroomId, long? afterSeq)
+    /// <returns>Completes once the socket receives the conversation's events.</returns>
+    public Task Follow(SocketConnection socket, Guid chatroomId, long? afterSeq)
     {
         if (socket.IsClosing || !socket.Following.TryAdd(chatroomId, 0))
         {
-            return;
+            return Task.CompletedTask;
         }
         ConversationFeed feed;
         lock (gate)
@@ -60,7 +61,7 @@ public sealed class ConversationFeeds
                 feeds[chatroomId] = (feed, 1);
             }
         }
-        feed.Add(socket, afterSeq);
+        return feed.Add(socket, afterSeq);
     }
 
     public void Unfollow(SocketConnection socket, Guid chatroomId)

@@ -118,11 +118,15 @@ public sealed partial class SocketConnection : IDisposable
         }
     }
 
-    /// <summary>The single writer: sends queued frames one at a time, then the close frame.</summary>
-    public async Task RunWriterAsync()
+    /// <summary>
+    /// The single writer: sends queued frames one at a time, then the close frame. It starts once
+    /// <paramref name="ready"/> completes, so frames queued meanwhile (ready first) wait their turn.
+    /// </summary>
+    public async Task RunWriterAsync(Task ready)
     {
         try
         {
+            await ready.WaitAsync(aborted.Token);
             await foreach (var frame in queue.Reader.ReadAllAsync(aborted.Token))
             {
                 Interlocked.Decrement(ref queued);

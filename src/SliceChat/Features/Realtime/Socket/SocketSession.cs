@@ -37,6 +37,7 @@ public sealed partial class SocketSession(
     IOptions<LimitsOptions> limits,
     ILogger<SocketSession> logger) : IDisposable
 {
+    private static readonly TimeSpan FollowTimeout = TimeSpan.FromSeconds(10);
     private SocketConnection connection = null!;
     private CurrentUser user = null!;
 
@@ -57,27 +58,29 @@ public sealed partial class SocketSession(
         connection = new SocketConnection(socket, caller.Id, caller.Username, caller.SessionId, expiresAt, scope, roomId,
             options.SocketQueueCapacity, TimeSpan.FromSeconds(options.SocketCloseTimeoutSeconds), logger);
         registry.Add(connection);
-        var writer = connection.RunWriterAsync();
+        // "ready" goes first, and only once the socket receives its conversations' events.
+        var following = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        connection.Enqueue(SocketFrames.Ready(caller.Id, connection.Id));
+        var writer = connection.RunWriterAsync(following.Task);
         IAsyncDisposable? follows = null;
         try
         {
-            connection.Enqueue(SocketFrames.Ready(caller.Id, connection.Id));
+            var conversations = new List<Task>();
             if (scope == SocketScope.User)
             {
                 // Subscribed before reading the memberships, so a join in between is not missed.
                 follows = await bus.SubscribeAsync(channels.User(caller.Id), OnFollow);
-                foreach (var chatroomId in await MembershipsAsync(caller.Id))
-                {
-                    feeds.Follow(connection, chatroomId, afterSeq: null);
-                }
+                conversations.AddRange((await MembershipsAsync(caller.Id)).Select(id => feeds.Follow(connection, id, afterSeq: null)));
             }
             else
             {
-                feeds.Follow(connection, roomId!.Value, afterSeq: null);
+                conversations.Add(feeds.Follow(connection, roomId!.Value, afterSeq: null));
             }
+            await Task.WhenAll(conversations).WaitAsync(FollowTimeout, connection.Aborted);
+            following.TrySetResult();
             await ReceiveAsync(socket, frameLimiter, options.SocketMaxFrameBytes);
         }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or TimeoutException)
         {
             connection.Abort();
         }
@@ -88,6 +91,7 @@ public sealed partial class SocketSession(
         }
         finally
         {
+            following.TrySetResult();
             connection.Close(WebSocketCloseStatus.NormalClosure, "", drain: true);
             if (follows is not null)
             {
@@ -113,7 +117,7 @@ public sealed partial class SocketSession(
         var follow = JsonSerializer.Deserialize<FollowConversation>(message.Span, SliceServices.JsonOptions);
         if (follow is not null)
         {
-            feeds.Follow(connection, follow.ChatroomId, follow.AfterSeq);
+            _ = feeds.Follow(connection, follow.ChatroomId, follow.AfterSeq);
         }
     }
 

@@ -1,0 +1,248 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using SliceChat.Infrastructure.Persistence;
+using SliceChat.Infrastructure.Persistence.Entities;
+using SliceChat.Infrastructure.Realtime;
+using SliceChat.Tests.Support;
+
+namespace SliceChat.Tests.Features.Realtime;
+
+/// <summary>Two instances on one PostgreSQL and one Redis; instance A on real Kestrel sockets.</summary>
+public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
+{
+    private readonly ScaledOutApp app;
+    private AppFactory a = null!;
+    private AppFactory b = null!;
+
+    public ScaleOutTests(ScaledOutApp app) => this.app = app;
+
+    private Api ApiA => new(a.CreateClient());
+    private Api ApiB => new(b.CreateClient());
+
+    public Task InitializeAsync()
+    {
+        a = app.StartInstance(kestrel: true);
+        b = app.StartInstance();
+        return Task.CompletedTask;
+    }
+
+    public Task DisposeAsync() => Task.CompletedTask;
+
+    private static List<long> CreatedSeqs(IEnumerable<JsonNode> frames, Guid room) => frames
+        .Where(f => f["type"]?.GetValue<string>() == "message.created" && f["chatroom_id"]?.GetValue<string>() == room.ToString())
+        .Select(f => f["seq"]!.GetValue<long>()).ToList();
+
+    private static async Task<List<long>> CollectSeqsAsync(ChatSocket socket, Guid room, int count, TimeSpan timeout)
+    {
+        var seqs = new List<long>();
+        using var cts = new CancellationTokenSource(timeout);
+        while (seqs.Count < count && !cts.IsCancellationRequested)
+        {
+            try
+            {
+                var frame = await socket.NextAsync(f => f["type"]?.GetValue<string>() == "message.created" && f["chatroom_id"]?.GetValue<string>() == room.ToString(), timeout);
+                seqs.Add(frame["seq"]!.GetValue<long>());
+            }
+            catch (TimeoutException)
+            {
+                break;
+            }
+        }
+        seqs.AddRange(CreatedSeqs(await socket.DrainAsync(TimeSpan.FromMilliseconds(300)), room));
+        return seqs;
+    }
+
+    [Fact]
+    public async Task Handshake_RefusesBeforeUpgrade()
+    {
+        var owner = await ApiA.RegisterAsync();
+        var outsider = await ApiA.RegisterAsync();
+        var privateRoom = await ApiA.CreateRoomAsync(owner, isPrivate: true);
+        var publicRoom = await ApiA.CreateRoomAsync(owner);
+
+        (await ChatSocket.HandshakeStatusAsync(a, "/ws/chat", null)).ShouldBe(401);
+        (await ChatSocket.HandshakeStatusAsync(a, "/ws/chat", "not-a-token")).ShouldBe(401);
+        (await ChatSocket.HandshakeStatusAsync(a, "/ws/chat", Tokens.Issue(a, outsider, TimeSpan.FromMinutes(5), DateTime.UtcNow.AddMinutes(-30)))).ShouldBe(401);
+        (await ChatSocket.HandshakeStatusAsync(a, $"/ws/chatrooms/{privateRoom}", outsider.AccessToken)).ShouldBe(404);
+        (await ChatSocket.HandshakeStatusAsync(a, $"/api/v1/ws/chatrooms/{publicRoom}", outsider.AccessToken)).ShouldBe(403);
+        (await ChatSocket.HandshakeStatusAsync(a, $"/ws/chatrooms/{Guid.NewGuid()}", outsider.AccessToken)).ShouldBe(404);
+
+        await ApiB.As(outsider).PostAsync("/api/v1/auth/logout");
+        (await ChatSocket.HandshakeStatusAsync(a, "/ws/chat", outsider.AccessToken)).ShouldBe(401);
+    }
+
+    [Fact]
+    public async Task DmSentOnA_ReachesRecipientAndSenderSocketsOnAAndB()
+    {
+        var alice = await ApiA.RegisterAsync();
+        var bob = await ApiA.RegisterAsync();
+        await using var aliceOnA = await ChatSocket.ConnectKestrelAsync(a, "/ws/chat", alice.AccessToken);
+        await using var aliceOnB = await ChatSocket.ConnectAsync(b, "/ws/chat", alice.AccessToken);
+        await using var bobOnA = await ChatSocket.ConnectKestrelAsync(a, "/ws/chat", bob.AccessToken);
+        await using var bobOnB = await ChatSocket.ConnectAsync(b, "/ws/chat", bob.AccessToken);
+        foreach (var socket in new[] { aliceOnA, aliceOnB, bobOnA, bobOnB })
+        {
+            await socket.NextAsync("ready");
+        }
+
+        var sent = await ApiA.As(alice).PostAsync("/api/v1/messages/dm", new { recipient_id = bob.Id, content = "across instances" });
+        await sent.ShouldHaveStatus(HttpStatusCode.Created);
+        var id = (await sent.Json())["id"].Text();
+        foreach (var socket in new[] { aliceOnA, aliceOnB, bobOnA, bobOnB })
+        {
+            var frame = await socket.NextAsync("message.created");
+            frame["id"].Text().ShouldBe(id);
+            frame["content"].Text().ShouldBe("across instances");
+        }
+    }
+
+    [Fact]
+    public async Task RoomSocketOnB_GetsRestPostMadeOnA()
+    {
+        var owner = await ApiA.RegisterAsync();
+        var room = await ApiA.CreateRoomAsync(owner);
+        await using var socket = await ChatSocket.ConnectAsync(b, $"/api/v1/ws/chatrooms/{room}", owner.AccessToken);
+        await socket.NextAsync("ready");
+        await ApiA.PostMessageAsync(owner, room, "from A");
+        (await socket.NextAsync("message.created"))["content"].Text().ShouldBe("from A");
+    }
+
+    [Fact]
+    public async Task FourSendersOnBothInstances_EverySocketGetsSeqs1To200InOrderOnce()
+    {
+        var owner = await ApiA.RegisterAsync();
+        var senders = new List<Account> { owner };
+        for (var i = 0; i < 3; i++)
+        {
+            senders.Add(await ApiA.RegisterAsync());
+        }
+        var room = await ApiA.CreateRoomAsync(owner, false, senders.Skip(1).Select(s => s.Id).ToArray());
+        var listeners = new[]
+        {
+            await ChatSocket.ConnectKestrelAsync(a, $"/ws/chatrooms/{room}", senders[1].AccessToken),
+            await ChatSocket.ConnectAsync(b, "/ws/chat", senders[2].AccessToken),
+            await ChatSocket.ConnectAsync(b, $"/ws/chatrooms/{room}", senders[3].AccessToken),
+        };
+        foreach (var socket in listeners)
+        {
+            await socket.NextAsync("ready");
+        }
+
+        await Task.WhenAll(senders.Select(async (sender, i) =>
+        {
+            var api = i % 2 == 0 ? ApiA : ApiB;
+            for (var n = 0; n < 50; n++)
+            {
+                await api.PostMessageAsync(sender, room, $"{i}-{n}");
+            }
+        }));
+
+        foreach (var socket in listeners)
+        {
+            (await CollectSeqsAsync(socket, room, 200, TimeSpan.FromSeconds(20))).ShouldBe(Enumerable.Range(1, 200).Select(i => (long)i));
+            await socket.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task PublishLost_GapIsFilledFromTheDatabase()
+    {
+        var owner = await ApiA.RegisterAsync();
+        var room = await ApiA.CreateRoomAsync(owner);
+        await using var onB = await ChatSocket.ConnectAsync(b, $"/ws/chatrooms/{room}", owner.AccessToken);
+        await onB.NextAsync("ready");
+        await ApiA.PostMessageAsync(owner, room, "one");
+
+        // A message stored without its publish, as if the publish was lost on the way.
+        await using (var scope = a.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            var seq = await scope.ServiceProvider.GetRequiredService<SeqAllocator>().NextAsync(room, Clock.Now(), default);
+            db.Messages.Add(new Message { Id = Guid.CreateVersion7(), ChatroomId = room, Seq = seq!.Value, SenderId = owner.Id, Content = "unpublished", CreatedAt = Clock.Now() });
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+        }
+        await ApiA.PostMessageAsync(owner, room, "three");
+
+        var frames = new List<JsonNode>();
+        for (var i = 0; i < 3; i++)
+        {
+            frames.Add(await onB.NextAsync("message.created"));
+        }
+        frames.Select(f => f["content"].Text()).ShouldBe(["one", "unpublished", "three"]);
+        frames.Select(f => f["seq"]!.GetValue<long>()).ShouldBe([1L, 2L, 3L]);
+    }
+
+    [Fact]
+    public async Task LogoutOnA_ClosesSameSessionSocketOnBWith4401WithinTwoSeconds()
+    {
+        var me = await ApiA.RegisterAsync();
+        var otherSession = await ApiA.LoginAsync(me.Username, me.Password);
+        await using var onB = await ChatSocket.ConnectAsync(b, "/ws/chat", me.AccessToken);
+        await using var otherOnB = await ChatSocket.ConnectAsync(b, "/ws/chat", otherSession["access_token"].Text());
+        await onB.NextAsync("ready");
+        await otherOnB.NextAsync("ready");
+
+        (await ApiA.As(me).PostAsync("/api/v1/auth/logout")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+
+        ((int?)await onB.ClosedAsync(TimeSpan.FromSeconds(2))).ShouldBe(4401);
+        otherOnB.IsClosed.ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task AccountDeletedOnB_ClosesItsSocketsOnAWith4401()
+    {
+        var me = await ApiA.RegisterAsync();
+        await using var onA = await ChatSocket.ConnectKestrelAsync(a, "/ws/chat", me.AccessToken);
+        await onA.NextAsync("ready");
+        (await ApiB.As(me).DeleteAsync("/api/v1/users/me", new { current_password = me.Password })).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        ((int?)await onA.ClosedAsync(TimeSpan.FromSeconds(2))).ShouldBe(4401);
+    }
+
+    [Fact]
+    public async Task SlowConsumer_IsClosedWith1013_OthersKeepReceiving_QueueStaysBounded()
+    {
+        // Small kernel send buffers, so that a client that stops reading fills them after a few frames.
+        var small = app.StartInstance(kestrel: true, configureHost: host => host.ConfigureServices(services =>
+            services.Configure<SocketTransportOptions>(o => o.CreateBoundListenSocket = endpoint =>
+            {
+                var listener = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+                listener.SendBufferSize = 16 * 1024;
+                return listener;
+            })));
+        var api = new Api(small.CreateClient());
+        var owner = await api.RegisterAsync();
+        var slowUser = await api.RegisterAsync();
+        var room = await api.CreateRoomAsync(owner, false, slowUser.Id);
+        await using var slow = await ChatSocket.ConnectKestrelAsync(small, $"/ws/chatrooms/{room}", slowUser.AccessToken, autoRead: false, receiveBufferBytes: 4096);
+        await using var healthy = await ChatSocket.ConnectKestrelAsync(small, $"/ws/chatrooms/{room}", owner.AccessToken);
+        await healthy.NextAsync("ready");
+        var registry = small.Services.GetRequiredService<ConnectionRegistry>();
+        var slowConnection = registry.Sockets.Single(s => s.UserId == slowUser.Id);
+        const int capacity = 512;
+
+        // Big messages fill the kernel's socket buffers first; then the slow socket's own queue fills.
+        var content = new string('x', 4000);
+        var maxQueued = 0;
+        for (var i = 0; i < 4000 && !slowConnection.IsClosing; i++)
+        {
+            await api.PostMessageAsync(owner, room, content);
+            await healthy.NextAsync("message.created", TimeSpan.FromSeconds(2));
+            maxQueued = Math.Max(maxQueued, registry.QueuedFrames);
+        }
+        slowConnection.IsClosing.ShouldBeTrue("the slow socket was never closed");
+        ((int?)slowConnection.CloseStatus).ShouldBe(1013);
+        maxQueued.ShouldBeLessThanOrEqualTo(2 * capacity);
+
+        await api.PostMessageAsync(owner, room, "after the slow one left");
+        await healthy.NextAsync(f => f["content"]?.GetValue<string>() == "after the slow one left", TimeSpan.FromSeconds(2));
+        healthy.IsClosed.ShouldBeFalse();
+        var (_, status) = await slow.ReadToCloseAsync(TimeSpan.FromSeconds(20));
+        ((int?)status).ShouldBe(1013);
+    }
+}
