@@ -83,3 +83,19 @@ public sealed class ScaledOutApp : AppFixture
     public override Provider Provider => Provider.Postgres;
     protected override bool UseRedis => true;
 }
+
+/// <summary>Two or more instances on PostgreSQL and a Redis of this fixture's own, which tests stop and restart.</summary>
+public sealed class ChaosApp : AppFixture
+{
+    public RedisServer Redis { get; } = new();
+
+    public override Provider Provider => Provider.Postgres;
+    protected override bool UseRedis => true;
+    protected override string RedisConfiguration => Redis.Configuration;
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Redis.Dispose();
+    }
+}

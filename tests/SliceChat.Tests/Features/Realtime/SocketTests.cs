@@ -254,4 +254,17 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
         await refreshed.SendAsync(new { type = "auth", token = "garbage" });
         (await refreshed.NextAsync("error"))["code"].Text().ShouldBe("invalid_token");
     }
+
+    [Fact]
+    public async Task Shutdown_ClosesSocketsWith1001()
+    {
+        var instance = app.StartInstance();
+        var api = new Api(instance.CreateClient());
+        var me = await api.RegisterAsync();
+        await using var socket = await ChatSocket.ConnectAsync(instance, "/ws/chat", me.AccessToken);
+        await socket.NextAsync("ready");
+        var stopping = instance.DisposeAsync().AsTask();
+        (await socket.ClosedAsync(TimeSpan.FromSeconds(5))).ShouldBe(WebSocketCloseStatus.EndpointUnavailable);
+        await stopping;
+    }
 }
