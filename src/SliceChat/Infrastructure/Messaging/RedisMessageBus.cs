@@ -14,6 +14,7 @@ public sealed partial class RedisMessageBus : MessageBusBase
     private readonly ISubscriber subscriber;
     private readonly byte[] origin;
     private readonly ILogger<RedisMessageBus> logger;
+    private volatile bool disposed;
 
     public RedisMessageBus(string configuration, ILogger<RedisMessageBus> logger) : base(logger)
     {
@@ -73,6 +74,10 @@ public sealed partial class RedisMessageBus : MessageBusBase
 
     protected override async Task UnsubscribeTransportAsync(string channel)
     {
+        if (disposed)
+        {
+            return; // the connection and its subscriptions are gone already
+        }
         try
         {
             await OffRedisThreads(subscriber.UnsubscribeAsync(Literal(channel)));
@@ -95,6 +100,7 @@ public sealed partial class RedisMessageBus : MessageBusBase
 
     public override async ValueTask DisposeAsync()
     {
+        disposed = true;
         await OffRedisThreads(connection.CloseAsync(allowCommandsToComplete: false));
         connection.Dispose();
         await base.DisposeAsync();

@@ -1,0 +1,186 @@
+// Measures what the contract promises about speed, against a baseline taken in the same run:
+//   1. a history page of a 100,000-message room, against the same page of a 100-message room;
+//   2. end-to-end latency of a REST post on instance A to a socket on instance B (idle system),
+//      against the REST post's own round trip.
+// Two app instances run in this process on real Kestrel ports, over the PostgreSQL and Redis
+// that bench/run.sh starts. Prints medians (p50), p99 and ratios as a Markdown table.
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace SliceChat.Bench;
+
+internal static class Benchmarks
+{
+    public static async Task Main()
+    {
+        // The app's content root, for WebApplicationFactory outside a test project.
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "SliceChat.sln")))
+        {
+            root = root.Parent;
+        }
+        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_SLICECHAT", Path.Combine(root!.FullName, "src", "SliceChat"));
+        var postgres = Environment.GetEnvironmentVariable("SLICECHAT_TEST_POSTGRES") ?? throw new InvalidOperationException("Run bench/run.sh.");
+        var redis = Environment.GetEnvironmentVariable("SLICECHAT_TEST_REDIS") ?? throw new InvalidOperationException("Run bench/run.sh.");
+        var samples = int.TryParse(Environment.GetEnvironmentVariable("SLICECHAT_BENCH_SAMPLES"), out var n) ? n : 300;
+
+        var database = "slicechat_bench_" + Guid.NewGuid().ToString("N")[..8];
+        await using (var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(postgres) { Database = "postgres" }.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await new NpgsqlCommand($"CREATE DATABASE \"{database}\"", admin).ExecuteNonQueryAsync();
+        }
+        var connectionString = new NpgsqlConnectionStringBuilder(postgres) { Database = database }.ConnectionString;
+
+        await using var a = new Instance(connectionString, redis);
+        await using var b = new Instance(connectionString, redis);
+        var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+        var http = new HttpClient { BaseAddress = a.Address };
+        var username = "bench" + Guid.NewGuid().ToString("N")[..8];
+        (await http.PostAsJsonAsync("/api/v1/auth/register", new { username, email = $"{username}@example.com", password = "benchmark password" }, json)).EnsureSuccessStatusCode();
+        var login = await (await http.PostAsJsonAsync("/api/v1/auth/login", new { username, password = "benchmark password" }, json)).Content.ReadFromJsonAsync<JsonElement>();
+        var token = login.GetProperty("access_token").GetString()!;
+        http.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        var userId = (await http.GetFromJsonAsync<JsonElement>("/api/v1/users/me")).GetProperty("id").GetGuid();
+
+        async Task<Guid> RoomAsync(int messages)
+        {
+            var room = await (await http.PostAsJsonAsync("/api/v1/chatrooms", new { name = $"bench {messages}" }, json)).Content.ReadFromJsonAsync<JsonElement>();
+            var id = room.GetProperty("id").GetGuid();
+            await using var db = new NpgsqlConnection(connectionString);
+            await db.OpenAsync();
+            var seed = new NpgsqlCommand("""
+                INSERT INTO messages (id, chatroom_id, seq, sender_id, content, created_at)
+                SELECT gen_random_uuid(), @room, s, @user, 'benchmark message ' || s, now() FROM generate_series(1, @count) AS s;
+                UPDATE chatrooms SET last_seq = @count WHERE id = @room;
+                ANALYZE messages;
+                """, db);
+            seed.Parameters.AddWithValue("room", id);
+            seed.Parameters.AddWithValue("user", userId);
+            seed.Parameters.AddWithValue("count", (long)messages);
+            await seed.ExecuteNonQueryAsync();
+            return id;
+        }
+
+        // Times `action`; `untimed` runs after each sample, outside the measurement.
+        async Task<List<double>> TimeAsync(Func<Task> action, Func<Task>? untimed = null)
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                await action(); // warm-up
+                await (untimed?.Invoke() ?? Task.CompletedTask);
+            }
+            var times = new List<double>(samples);
+            for (var i = 0; i < samples; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                await action();
+                times.Add(watch.Elapsed.TotalMilliseconds);
+                await (untimed?.Invoke() ?? Task.CompletedTask);
+            }
+            return times;
+        }
+
+        static double Percentile(List<double> values, double p)
+        {
+            var sorted = values.Order().ToList();
+            return sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
+        }
+
+        var small = await RoomAsync(100);
+        var large = await RoomAsync(100_000);
+        var rows = new List<(string Name, List<double> Times, string Baseline)>();
+
+        async Task PageAsync(Guid room, string query) =>
+            (await http.GetAsync($"/api/v1/chatrooms/{room}/messages?limit=50{query}")).EnsureSuccessStatusCode();
+
+        rows.Add(("history, newest page, 100-message room", await TimeAsync(() => PageAsync(small, "")), ""));
+        rows.Add(("history, newest page, 100,000-message room", await TimeAsync(() => PageAsync(large, "")), "history, newest page, 100-message room"));
+        rows.Add(("history, before_seq=50000, 100,000-message room", await TimeAsync(() => PageAsync(large, "&before_seq=50000")), "history, newest page, 100-message room"));
+        rows.Add(("history, after_seq=99000, 100,000-message room", await TimeAsync(() => PageAsync(large, "&after_seq=99000")), "history, newest page, 100-message room"));
+
+        // End to end: POST on A, frame on a socket on B.
+        var live = await RoomAsync(0);
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new Uri(new UriBuilder(b.Address) { Scheme = "ws" }.Uri, $"/ws/chatrooms/{live}?token={token}"), CancellationToken.None);
+        var buffer = new byte[64 * 1024];
+        async Task<string> NextFrameAsync()
+        {
+            var length = 0;
+            WebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(new ArraySegment<byte>(buffer, length, buffer.Length - length), CancellationToken.None);
+                length += result.Count;
+            }
+            while (!result.EndOfMessage);
+            return Encoding.UTF8.GetString(buffer, 0, length);
+        }
+        await NextFrameAsync(); // ready
+        var sent = 0;
+        rows.Add(("REST post on A (round trip)", await TimeAsync(
+            async () => (await http.PostAsJsonAsync($"/api/v1/chatrooms/{live}/messages", new { content = $"m{sent++}" }, json)).EnsureSuccessStatusCode(),
+            untimed: NextFrameAsync), ""));
+        rows.Add(("REST post on A to socket frame on B", await TimeAsync(async () =>
+        {
+            var frame = NextFrameAsync();
+            (await http.PostAsJsonAsync($"/api/v1/chatrooms/{live}/messages", new { content = $"m{sent++}" }, json)).EnsureSuccessStatusCode();
+            await frame;
+        }), "REST post on A (round trip)"));
+
+        Console.WriteLine($"SliceChat benchmarks — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {samples} samples each after 20 warm-up");
+        Console.WriteLine();
+        Console.WriteLine("| measurement | p50 ms | p99 ms | p50 / baseline p50 |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var (name, times, baseline) in rows)
+        {
+            var ratio = baseline == "" ? "baseline" : $"{Percentile(times, 0.5) / Percentile(rows.Single(r => r.Name == baseline).Times, 0.5):0.00}× of “{baseline}”";
+            Console.WriteLine($"| {name} | {Percentile(times, 0.5):0.00} | {Percentile(times, 0.99):0.00} | {ratio} |");
+        }
+
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+        NpgsqlConnection.ClearAllPools();
+        await using (var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(postgres) { Database = "postgres" }.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", admin).ExecuteNonQueryAsync();
+        }
+    }
+}
+
+/// <summary>One app instance on a real Kestrel port.</summary>
+internal sealed class Instance : WebApplicationFactory<Program>
+{
+    private readonly string postgres;
+    private readonly string redis;
+
+    public Instance(string postgres, string redis)
+    {
+        this.postgres = postgres;
+        this.redis = redis;
+        UseKestrel(0);
+        StartServer();
+    }
+
+    public Uri Address => new UriBuilder(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First()) { Host = "127.0.0.1" }.Uri;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production");
+        builder.UseSetting("ConnectionStrings:Postgres", postgres);
+        builder.UseSetting("Redis:Configuration", redis);
+        builder.UseSetting("Jwt:SigningKey", "benchmark-signing-key-0123456789-abcdefghij");
+        builder.UseSetting("Limits:RateLimitingEnabled", "false");
+        builder.UseSetting("Logging:LogLevel:Default", "Warning");
+    }
+}
