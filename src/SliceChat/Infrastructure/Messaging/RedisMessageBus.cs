@@ -82,6 +82,10 @@ public sealed partial class RedisMessageBus : MessageBusBase
         {
             await OffRedisThreads(subscriber.UnsubscribeAsync(Literal(channel)));
         }
+        catch (RedisConnectionException e) when (e.FailureType == ConnectionFailureType.ConnectionDisposed)
+        {
+            // Shutting down: the connection, and with it the subscription, is gone.
+        }
         catch (Exception e) when (e is RedisConnectionException or TimeoutException)
         {
             LogSubscribeDeferred(logger, e, channel);

@@ -12,6 +12,8 @@ public static class SliceServices
     public static JsonSerializerOptions Configure(JsonSerializerOptions options)
     {
         options.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        // As ASP.NET Core writes HTTP bodies: "+00:00" and "'" stay as they are in socket frames too.
+        options.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
         options.DictionaryKeyPolicy = null;
         options.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         return options;
