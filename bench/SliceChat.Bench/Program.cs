@@ -1,6 +1,7 @@
 // Measures what the contract promises about speed, against a baseline taken in the same run:
 //   1. a history page of a 100,000-message room, against the same page of a 100-message room;
-//   2. end-to-end latency of a REST post on instance A to a socket on instance B (idle system),
+//   2. a failed login of an unknown user, against one with a wrong password (they must look alike);
+//   3. end-to-end latency of a REST post on instance A to a socket on instance B (idle system),
 //      against the REST post's own round trip.
 // Two app instances run in this process on real Kestrel ports, over the PostgreSQL and Redis
 // that bench/run.sh starts. Prints medians (p50), p99 and ratios as a Markdown table.
@@ -108,6 +109,19 @@ internal static class Benchmarks
         rows.Add(("history, newest page, 100,000-message room", await TimeAsync(() => PageAsync(large, "")), "history, newest page, 100-message room"));
         rows.Add(("history, before_seq=50000, 100,000-message room", await TimeAsync(() => PageAsync(large, "&before_seq=50000")), "history, newest page, 100-message room"));
         rows.Add(("history, after_seq=99000, 100,000-message room", await TimeAsync(() => PageAsync(large, "&after_seq=99000")), "history, newest page, 100-message room"));
+
+        // Login must not tell an unknown user from a wrong password by its timing.
+        var anonymous = new HttpClient { BaseAddress = a.Address };
+        async Task FailedLoginAsync(string name)
+        {
+            var response = await anonymous.PostAsJsonAsync("/api/v1/auth/login", new { username = name, password = "not the password" }, json);
+            if (response.StatusCode != System.Net.HttpStatusCode.Unauthorized)
+            {
+                throw new InvalidOperationException($"Expected 401, got {response.StatusCode}.");
+            }
+        }
+        rows.Add(("login, wrong password", await TimeAsync(() => FailedLoginAsync(username)), ""));
+        rows.Add(("login, unknown user", await TimeAsync(() => FailedLoginAsync("nobody" + Guid.NewGuid().ToString("N")[..8])), "login, wrong password"));
 
         // End to end: POST on A, frame on a socket on B.
         var live = await RoomAsync(0);

@@ -41,10 +41,10 @@ public sealed class SessionRevocation(IServiceScopeFactory scopes, IMessageBus b
             sessions.Clear();
         }
         // A revocation seen over the bus while this query ran wins.
-        sessions.AddOrUpdate(sessionId,
-            _ => new CachedState(active, now + options.Value.SessionCacheSeconds * 1000L),
-            (_, current) => current.Active ? new CachedState(active, now + options.Value.SessionCacheSeconds * 1000L) : current);
-        return sessions[sessionId].Active;
+        var validUntil = now + options.Value.SessionCacheSeconds * 1000L;
+        return sessions.AddOrUpdate(sessionId,
+            _ => new CachedState(active, validUntil),
+            (_, current) => current.Active ? new CachedState(active, validUntil) : current).Active;
     }
 
     /// <summary>Call after the revocations are committed: tells every instance, this one included.</summary>

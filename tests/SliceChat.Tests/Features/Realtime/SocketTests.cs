@@ -267,4 +267,56 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
         (await socket.ClosedAsync(TimeSpan.FromSeconds(5))).ShouldBe(WebSocketCloseStatus.EndpointUnavailable);
         await stopping;
     }
+
+    [Fact]
+    public async Task FrameFlood_GetsRateLimitedErrors_AndTheSocketSurvives()
+    {
+        var limited = app.StartInstance(s =>
+        {
+            s["Limits:RateLimitingEnabled"] = "true";
+            s["Limits:SocketFramesPerSecond"] = "5";
+        });
+        var me = await new Api(limited.CreateClient()).RegisterAsync();
+        await using var socket = await ChatSocket.ConnectAsync(limited, "/ws/chat", me.AccessToken);
+        await socket.NextAsync("ready");
+        for (var i = 0; i < 40; i++)
+        {
+            await socket.SendAsync(new { type = "ping" });
+        }
+        var frames = await socket.DrainAsync(TimeSpan.FromMilliseconds(500));
+        var pongs = frames.Count(f => f["type"]!.GetValue<string>() == "pong");
+        var limitedErrors = frames.Count(f => f["type"]!.GetValue<string>() == "error" && f["code"]!.GetValue<string>() == "rate_limited");
+        (pongs + limitedErrors).ShouldBe(40);
+        pongs.ShouldBeInRange(10, 15); // a burst of twice the rate, plus what refills meanwhile
+        limitedErrors.ShouldBeGreaterThan(0);
+
+        await Task.Delay(1100);
+        await socket.SendAsync(new { type = "ping" });
+        await socket.NextAsync("pong");
+    }
+
+    [Fact]
+    public async Task TypingFlood_IsLimitedPerUserAndRoom()
+    {
+        var limited = app.StartInstance(s =>
+        {
+            s["Limits:RateLimitingEnabled"] = "true";
+            s["Limits:TypingPerSecond"] = "2";
+        });
+        var api = new Api(limited.CreateClient());
+        var me = await api.RegisterAsync();
+        var friend = await api.RegisterAsync();
+        var room = await api.CreateRoomAsync(me, false, friend.Id);
+        await using var mine = await ChatSocket.ConnectAsync(limited, "/ws/chat", me.AccessToken);
+        await using var theirs = await ChatSocket.ConnectAsync(limited, "/ws/chat", friend.AccessToken);
+        await mine.NextAsync("ready");
+        await theirs.NextAsync("ready");
+        for (var i = 0; i < 6; i++)
+        {
+            await mine.SendAsync(new { type = "typing", chatroom_id = room });
+        }
+        var seen = (await theirs.DrainAsync(TimeSpan.FromMilliseconds(500))).Count(f => f["type"]!.GetValue<string>() == "typing");
+        seen.ShouldBeInRange(2, 4);
+        (await mine.NextAsync("error"))["code"].Text().ShouldBe("rate_limited");
+    }
 }
