@@ -76,6 +76,28 @@ public abstract class MessagesTests(AppFixture fixture)
     }
 
     [Fact]
+    public async Task Send_OverTheMessageRate_Returns429WithRetryAfter_AndStoresNothingMore()
+    {
+        var limited = new Api(fixture.StartInstance(s =>
+        {
+            s["Limits:RateLimitingEnabled"] = "true";
+            s["Limits:MessagesPerMinute"] = "3";
+        }).CreateClient());
+        var owner = await limited.RegisterAsync();
+        var room = await limited.CreateRoomAsync(owner);
+        for (var i = 0; i < 3; i++)
+        {
+            await limited.PostMessageAsync(owner, room, $"m{i}");
+        }
+        var response = await limited.As(owner).PostAsync($"/api/v1/chatrooms/{room}/messages", new { content = "one too many" });
+        await response.ShouldBeProblem(HttpStatusCode.TooManyRequests);
+        response.Headers.RetryAfter.ShouldNotBeNull();
+        var dm = await limited.As(owner).PostAsync("/api/v1/messages/dm", new { recipient_id = (await limited.RegisterAsync()).Id, content = "also too many" });
+        await dm.ShouldBeProblem(HttpStatusCode.TooManyRequests);
+        Seqs(await (await limited.As(owner).GetAsync($"/api/v1/chatrooms/{room}/messages")).Json()).ShouldBe([1, 2, 3]);
+    }
+
+    [Fact]
     public async Task History_PagesBothWays()
     {
         var owner = await Api.RegisterAsync();

@@ -123,4 +123,33 @@ public sealed class RedisOutageTests(ChaosApp app) : IClassFixture<ChaosApp>
         }
         await WaitForRedisAsync(api);
     }
+
+    [Fact]
+    public async Task SocketOpenedWhileRedisIsDown_ReceivesOtherInstancesMessagesOnceItIsBack()
+    {
+        var a = app.StartInstance();
+        var apiA = new Api(a.CreateClient());
+        var owner = await apiA.RegisterAsync();
+        var room = await apiA.CreateRoomAsync(owner);
+
+        app.Redis.Stop();
+        ChatSocket onB;
+        try
+        {
+            onB = await ChatSocket.ConnectAsync(app.App, $"/ws/chatrooms/{room}", owner.AccessToken);
+            await onB.NextAsync("ready", TimeSpan.FromSeconds(20));
+            await apiA.PostMessageAsync(owner, room, "during the outage");
+        }
+        finally
+        {
+            app.Redis.Start();
+        }
+        await using (onB)
+        {
+            await WaitForRedisAsync(app.Api);
+            await apiA.PostMessageAsync(owner, room, "after the outage");
+            (await onB.NextAsync("message.created", TimeSpan.FromSeconds(15)))["content"].Text().ShouldBe("during the outage");
+            (await onB.NextAsync("message.created", TimeSpan.FromSeconds(15)))["content"].Text().ShouldBe("after the outage");
+        }
+    }
 }
