@@ -20,14 +20,18 @@ public sealed class OperationsTests(PostgresApp app) : IClassFixture<PostgresApp
     }
 
     [Fact]
-    public async Task OpenApi_ListsAuthRoutes()
+    public async Task OpenApi_ListsRoutes_AndLetsTheDocsPageAuthorize()
     {
         var response = await app.Api.GetAsync("/openapi/v1.json");
         await response.ShouldHaveStatus(HttpStatusCode.OK);
-        var paths = (await response.Json())["paths"]!.AsObject().Select(p => p.Key).ToList();
+        var document = await response.Json();
+        var paths = document["paths"]!.AsObject().Select(p => p.Key).ToList();
+        document["components"]!["securitySchemes"]!["oauth2"]!["flows"]!["password"]!["tokenUrl"].Text().ShouldBe("/api/v1/auth/login");
         paths.ShouldContain("/api/v1/auth/register");
         paths.ShouldContain("/api/v1/auth/login");
         paths.ShouldContain("/api/v1/users/me");
+        paths.ShouldContain("/api/v1/chatrooms/{id}/messages");
+        paths.ShouldContain("/api/v1/messages/conversations");
     }
 
     [Fact]

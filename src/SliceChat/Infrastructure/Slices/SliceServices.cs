@@ -39,6 +39,26 @@ public static class SliceServices
 
         services.AddOpenApi(o =>
         {
+            o.AddDocumentTransformer((document, _, _) =>
+            {
+                // OAuth2 password flow on the login route, so the docs page can authorize its requests.
+                document.Components ??= new Microsoft.OpenApi.OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, Microsoft.OpenApi.IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes["oauth2"] = new Microsoft.OpenApi.OpenApiSecurityScheme
+                {
+                    Type = Microsoft.OpenApi.SecuritySchemeType.OAuth2,
+                    Flows = new Microsoft.OpenApi.OpenApiOAuthFlows
+                    {
+                        Password = new Microsoft.OpenApi.OpenApiOAuthFlow { TokenUrl = new Uri("/api/v1/auth/login", UriKind.Relative) },
+                    },
+                };
+                document.Security ??= [];
+                document.Security.Add(new Microsoft.OpenApi.OpenApiSecurityRequirement
+                {
+                    [new Microsoft.OpenApi.OpenApiSecuritySchemeReference("oauth2", document)] = [],
+                });
+                return Task.CompletedTask;
+            });
             // Every slice has a Request and a Response; qualify schema ids by namespace so they stay apart.
             o.CreateSchemaReferenceId = info => info.Type.IsEnum || info.Type.Namespace?.StartsWith("SliceChat", StringComparison.Ordinal) != true
                 ? Microsoft.AspNetCore.OpenApi.OpenApiOptions.CreateDefaultSchemaReferenceId(info)
