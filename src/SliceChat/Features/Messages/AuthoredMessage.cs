@@ -17,7 +17,7 @@ public static class AuthoredMessage
     public static async Task<(Message? Message, AuthorCheck Check)> FindAsync(ChatDbContext db, Guid messageId, Guid userId, CancellationToken ct)
     {
         var found = await (
-            from m in db.Messages
+            from m in db.Messages.AsNoTracking()
             where m.Id == messageId && m.DeletedAt == null
             select new { Message = m, IsMember = db.Members.Any(x => x.ChatroomId == m.ChatroomId && x.UserId == userId) })
             .FirstOrDefaultAsync(ct);

@@ -44,6 +44,10 @@ public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomA
         if (room.Room.Kind == ChatroomKind.Direct)
         {
             recipient = await db.Members.Where(m => m.ChatroomId == chatroomId && m.UserId != sender.Id).Select(m => (Guid?)m.UserId).FirstOrDefaultAsync(ct);
+            if (recipient is null)
+            {
+                return SendResult.Failed(SendError.NotFound); // the partner deleted their account
+            }
         }
         return await StoreAsync(chatroomId, sender, recipient, content, clientMessageId, ct);
     }
@@ -95,12 +99,9 @@ public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomA
 
     private async Task<SendResult> StoreAsync(Guid chatroomId, CurrentUser sender, Guid? recipientId, string content, string? clientMessageId, CancellationToken ct)
     {
-        if (limits.TrySendMessage(sender.Id) is { } retryAfter)
-        {
-            return SendResult.Failed(SendError.RateLimited, retryAfter);
-        }
-
         var now = Clock.Now();
+        // The name as it is now, not as the access token remembers it.
+        var senderName = await db.Users.Where(u => u.Id == sender.Id).Select(u => u.Username).SingleAsync(ct);
         Message message;
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
@@ -118,6 +119,12 @@ public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomA
                     await transaction.RollbackAsync(ct);
                     return new SendResult(original, false, SendError.None);
                 }
+            }
+            // After the duplicate check: a retry of a stored message is answered, never rate limited.
+            if (limits.TrySendMessage(sender.Id) is { } retryAfter)
+            {
+                await transaction.RollbackAsync(ct);
+                return SendResult.Failed(SendError.RateLimited, retryAfter);
             }
             message = new Message
             {
@@ -138,7 +145,7 @@ public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomA
         }
         db.ChangeTracker.Clear();
 
-        var response = MessageMapper.From(message, sender.Username);
+        var response = MessageMapper.From(message, senderName);
         await events.PublishAsync(chatroomId, ChatEvents.MessageCreated, response);
         return new SendResult(response, true, SendError.None);
     }

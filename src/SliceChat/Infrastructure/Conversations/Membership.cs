@@ -11,7 +11,7 @@ public sealed class Membership(ChatDbContext db, ChatEvents events)
     /// Adds the user (idempotent: an existing member stays as they are). A new member's read marker
     /// starts at the room's newest message. False when the room no longer exists.
     /// </summary>
-    public async Task<bool> AddAsync(Guid chatroomId, Guid userId, string username, MemberRole role, CancellationToken ct)
+    public async Task<bool> AddAsync(Guid chatroomId, Guid userId, MemberRole role, CancellationToken ct)
     {
         var lastSeq = await db.Chatrooms.Where(r => r.Id == chatroomId).Select(r => (long?)r.LastSeq).FirstOrDefaultAsync(ct);
         if (lastSeq is null)
@@ -28,18 +28,18 @@ public sealed class Membership(ChatDbContext db, ChatEvents events)
             db.ChangeTracker.Clear();
             return true; // joined concurrently
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (DbErrors.IsForeignKeyViolation(e))
         {
             db.ChangeTracker.Clear();
-            return false; // the room was deleted meanwhile (foreign key)
+            return false; // the room was deleted meanwhile
         }
         db.ChangeTracker.Clear();
-        await events.MemberJoinedAsync(chatroomId, userId, username, lastSeq.Value);
+        await events.MemberJoinedAsync(chatroomId, userId, await UsernameAsync(userId, ct), lastSeq.Value);
         return true;
     }
 
     /// <summary>Removes the user; an owner's room passes to its longest-standing remaining member.</summary>
-    public async Task RemoveAsync(Guid chatroomId, Guid userId, string username, CancellationToken ct)
+    public async Task RemoveAsync(Guid chatroomId, Guid userId, CancellationToken ct)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         var role = await db.Members.Where(m => m.ChatroomId == chatroomId && m.UserId == userId).Select(m => (MemberRole?)m.Role).FirstOrDefaultAsync(ct);
@@ -58,6 +58,9 @@ public sealed class Membership(ChatDbContext db, ChatEvents events)
             }
         }
         await transaction.CommitAsync(ct);
-        await events.MemberLeftAsync(chatroomId, userId, username);
+        await events.MemberLeftAsync(chatroomId, userId, await UsernameAsync(userId, ct));
     }
+
+    private Task<string> UsernameAsync(Guid userId, CancellationToken ct) =>
+        db.Users.Where(u => u.Id == userId).Select(u => u.Username).SingleAsync(ct);
 }

@@ -8,7 +8,7 @@ public sealed class ChannelNames(string prefix)
     /// <summary>Events of one conversation (messages, reads, typing, membership).</summary>
     public string Conversation(Guid chatroomId) => $"{Prefix}:conversation:{chatroomId:N}";
 
-    /// <summary>Events for one user's sockets (joined or removed from a conversation, account deleted).</summary>
+    /// <summary>Commands for one user's sockets: follow a conversation they just joined.</summary>
     public string User(Guid userId) => $"{Prefix}:user:{userId:N}";
 
     /// <summary>Login sessions revoked on any instance.</summary>

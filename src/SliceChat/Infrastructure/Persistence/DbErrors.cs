@@ -16,6 +16,14 @@ public static class DbErrors
         _ => false,
     };
 
+    /// <summary>A foreign key refused the write: the row it points at is gone.</summary>
+    public static bool IsForeignKeyViolation(DbUpdateException exception) => exception.InnerException switch
+    {
+        PostgresException pg => pg.SqlState == PostgresErrorCodes.ForeignKeyViolation,
+        SqliteException sqlite => sqlite.SqliteErrorCode == SqliteConstraint && sqlite.Message.Contains("FOREIGN KEY", StringComparison.Ordinal),
+        _ => false,
+    };
+
     /// <summary>The name of the violated index (PostgreSQL) or the columns (SQLite), to tell which value was taken.</summary>
     public static string ConstraintDetail(DbUpdateException exception) => exception.InnerException switch
     {

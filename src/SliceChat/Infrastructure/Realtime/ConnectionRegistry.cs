@@ -6,8 +6,9 @@ namespace SliceChat.Infrastructure.Realtime;
 
 /// <summary>
 /// The sockets open on this instance. It closes those of a revoked session (4401, on every instance,
-/// as revocations arrive over the bus), those whose token expired (4401), and all of them with 1001
-/// when the app shuts down, after their queued frames have gone out.
+/// as revocations arrive over the bus, and by a periodic re-check served from the session cache in
+/// case such a message was lost), those whose token expired (4401), and all of them with 1001 when
+/// the app shuts down, after their queued frames have gone out.
 /// </summary>
 public sealed class ConnectionRegistry : IHostedService, IDisposable
 {
@@ -17,6 +18,7 @@ public sealed class ConnectionRegistry : IHostedService, IDisposable
     private readonly TimeProvider time;
     private readonly IHostApplicationLifetime lifetime;
     private ITimer? sweep;
+    private int sweeping;
 
     public ConnectionRegistry(SessionRevocation revocation, TimeProvider time, IHostApplicationLifetime lifetime)
     {
@@ -45,18 +47,40 @@ public sealed class ConnectionRegistry : IHostedService, IDisposable
         }
     }
 
-    private void CloseExpired()
+    private async Task SweepAsync()
     {
-        var now = time.GetUtcNow();
-        foreach (var socket in sockets.Values.Where(s => s.ExpiresAt <= now))
+        if (Interlocked.Exchange(ref sweeping, 1) == 1)
         {
-            socket.Close((WebSocketCloseStatus)CloseCodes.TokenExpiredOrRevoked, "token expired", drain: false);
+            return;
+        }
+        try
+        {
+            var now = time.GetUtcNow();
+            foreach (var socket in sockets.Values.Where(s => !s.IsClosing))
+            {
+                if (socket.ExpiresAt <= now)
+                {
+                    socket.Close((WebSocketCloseStatus)CloseCodes.TokenExpiredOrRevoked, "token expired", drain: false);
+                }
+                else if (!await revocation.IsActiveAsync(socket.SessionId, socket.UserId, CancellationToken.None))
+                {
+                    socket.Close((WebSocketCloseStatus)CloseCodes.TokenExpiredOrRevoked, "session revoked", drain: false);
+                }
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The database is unreachable: sessions are checked again at the next sweep.
+        }
+        finally
+        {
+            Volatile.Write(ref sweeping, 0);
         }
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        sweep = time.CreateTimer(_ => CloseExpired(), null, SweepInterval, SweepInterval);
+        sweep = time.CreateTimer(_ => _ = SweepAsync(), null, SweepInterval, SweepInterval);
         // Before the server stops: it waits for open requests, and every socket is one.
         lifetime.ApplicationStopping.Register(CloseAll);
         return Task.CompletedTask;

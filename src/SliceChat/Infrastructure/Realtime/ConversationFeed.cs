@@ -33,12 +33,11 @@ public sealed partial class ConversationFeed
         this.scopes = scopes;
         this.syncReplayMax = syncReplayMax;
         this.logger = logger;
-        Completion = RunAsync(bus, channels.Conversation(chatroomId));
+        _ = RunAsync(bus, channels.Conversation(chatroomId));
     }
 
     public Guid ChatroomId { get; }
 
-    public Task Completion { get; }
 
     private abstract record Work;
     private sealed record Live(ReadOnlyMemory<byte> Frame) : Work;
@@ -73,7 +72,20 @@ public sealed partial class ConversationFeed
         var subscription = await bus.SubscribeAsync(channel, frame => inbox.Writer.TryWrite(new Live(frame)));
         try
         {
-            lastSeq = await WithDbAsync(db => db.Chatrooms.Where(r => r.Id == ChatroomId).Select(r => r.LastSeq).FirstOrDefaultAsync());
+            while (true)
+            {
+                try
+                {
+                    lastSeq = await WithDbAsync(db => db.Chatrooms.Where(r => r.Id == ChatroomId).Select(r => r.LastSeq).FirstOrDefaultAsync());
+                    break;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The database is unreachable: sockets wait for their ready frame (and time out) until it is back.
+                    LogWorkFailed(logger, e, ChatroomId);
+                    await Task.Delay(TimeSpan.FromSeconds(1));
+                }
+            }
             await foreach (var work in inbox.Reader.ReadAllAsync())
             {
                 try
@@ -118,6 +130,7 @@ public sealed partial class ConversationFeed
                 await ReplayAsync(sync.Socket, sync.AfterSeq);
                 break;
             case CatchUp:
+                await DropNonMembersAsync();
                 await CatchUpAsync();
                 break;
         }
@@ -148,11 +161,15 @@ public sealed partial class ConversationFeed
             case ChatEvents.Typing:
                 Deliver(frame, ephemeral: true);
                 break;
-            case ChatEvents.MemberLeft:
+            case ChatEvents.MemberLeft when header.UserId is { } userId:
                 Deliver(frame, ephemeral: false);
-                foreach (var socket in sockets.Where(s => s.UserId == header.UserId).ToList())
+                // Re-checked: the user may have joined again before this event was handled.
+                if (!(await MembersAsync([userId])).Contains(userId))
                 {
-                    Drop(socket);
+                    foreach (var socket in sockets.Where(s => s.UserId == userId).ToList())
+                    {
+                        Drop(socket);
+                    }
                 }
                 break;
             case ChatEvents.ChatroomDeleted:
@@ -178,6 +195,19 @@ public sealed partial class ConversationFeed
         }
         owner.Unfollow(socket, ChatroomId);
     }
+
+    /// <summary>After an outage, membership events may have been lost: whoever is no longer a member stops receiving.</summary>
+    private async Task DropNonMembersAsync()
+    {
+        var members = await MembersAsync(sockets.Select(s => s.UserId).Distinct().ToList());
+        foreach (var socket in sockets.Where(s => !members.Contains(s.UserId)).ToList())
+        {
+            Drop(socket);
+        }
+    }
+
+    private async Task<HashSet<Guid>> MembersAsync(List<Guid> userIds) =>
+        (await WithDbAsync(db => db.Members.Where(m => m.ChatroomId == ChatroomId && userIds.Contains(m.UserId)).Select(m => m.UserId).ToListAsync())).ToHashSet();
 
     private void Deliver(ReadOnlyMemory<byte> frame, bool ephemeral)
     {

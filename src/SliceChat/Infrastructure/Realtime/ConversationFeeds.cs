@@ -43,36 +43,29 @@ public sealed class ConversationFeeds
     /// <returns>Completes once the socket receives the conversation's events.</returns>
     public Task Follow(SocketConnection socket, Guid chatroomId, long? afterSeq)
     {
-        if (socket.IsClosing || !socket.Following.TryAdd(chatroomId, 0))
-        {
-            return Task.CompletedTask;
-        }
-        ConversationFeed feed;
+        // Under the lock, so a follow and an unfollow of one socket reach the feed in the order they happened.
         lock (gate)
         {
+            if (socket.IsClosing || !socket.Following.TryAdd(chatroomId, 0))
+            {
+                return Task.CompletedTask;
+            }
             if (feeds.TryGetValue(chatroomId, out var entry))
             {
-                feed = entry.Feed;
-                feeds[chatroomId] = (feed, entry.Followers + 1);
+                feeds[chatroomId] = (entry.Feed, entry.Followers + 1);
+                return entry.Feed.Add(socket, afterSeq);
             }
-            else
-            {
-                feed = new ConversationFeed(chatroomId, this, bus, channels, scopes, limits.Value.SyncReplayMax, logger);
-                feeds[chatroomId] = (feed, 1);
-            }
+            var feed = new ConversationFeed(chatroomId, this, bus, channels, scopes, limits.Value.SyncReplayMax, logger);
+            feeds[chatroomId] = (feed, 1);
+            return feed.Add(socket, afterSeq);
         }
-        return feed.Add(socket, afterSeq);
     }
 
     public void Unfollow(SocketConnection socket, Guid chatroomId)
     {
-        if (!socket.Following.TryRemove(chatroomId, out _))
-        {
-            return;
-        }
         lock (gate)
         {
-            if (!feeds.TryGetValue(chatroomId, out var entry))
+            if (!socket.Following.TryRemove(chatroomId, out _) || !feeds.TryGetValue(chatroomId, out var entry))
             {
                 return;
             }

@@ -24,10 +24,11 @@ public sealed partial class SocketConnection : IDisposable
     private readonly ILogger logger;
     private readonly CancellationTokenSource aborted = new();
     private int queued;
-    private int closeRequested;
-    private WebSocketCloseStatus closeStatus = WebSocketCloseStatus.NormalClosure;
-    private string closeReason = "";
-    private bool drainBeforeClose;
+    private CloseRequest? closeRequest;
+    private int disposed;
+
+    /// <summary>Set once, whole, so the writer never sees a close code without its reason and drain flag.</summary>
+    private sealed record CloseRequest(WebSocketCloseStatus Status, string Reason, bool Drain);
 
     public SocketConnection(WebSocket socket, Guid userId, string username, Guid sessionId, DateTimeOffset expiresAt,
         SocketScope scope, Guid? roomId, int capacity, TimeSpan closeTimeout, ILogger logger)
@@ -54,12 +55,12 @@ public sealed partial class SocketConnection : IDisposable
     public Guid? RoomId { get; }
 
     public int Queued => Volatile.Read(ref queued);
-    public bool IsClosing => Volatile.Read(ref closeRequested) == 1;
+    public bool IsClosing => Volatile.Read(ref closeRequest) is not null;
 
     /// <summary>Cancelled when the socket is aborted: the receive loop stops.</summary>
     public CancellationToken Aborted => aborted.Token;
 
-    public WebSocketCloseStatus? CloseStatus => IsClosing ? closeStatus : null;
+    public WebSocketCloseStatus? CloseStatus => Volatile.Read(ref closeRequest)?.Status;
 
     /// <summary>A fresh access token (in-band <c>auth</c>) extends the socket's life.</summary>
     public void Reauthenticate(Guid sessionId, DateTimeOffset expiresAt)
@@ -97,13 +98,10 @@ public sealed partial class SocketConnection : IDisposable
     /// <summary>Asks the writer to close the socket: after the queued frames (<paramref name="drain"/>) or at once.</summary>
     public void Close(WebSocketCloseStatus status, string reason, bool drain)
     {
-        if (Interlocked.Exchange(ref closeRequested, 1) == 1)
+        if (Interlocked.CompareExchange(ref closeRequest, new CloseRequest(status, reason, drain), null) is not null)
         {
             return;
         }
-        closeStatus = status;
-        closeReason = reason;
-        drainBeforeClose = drain;
         queue.Writer.TryComplete();
         // A peer that never reads would hold the close handshake forever.
         _ = Task.Delay(closeTimeout + closeTimeout).ContinueWith(_ => Abort(), TaskScheduler.Default);
@@ -111,11 +109,19 @@ public sealed partial class SocketConnection : IDisposable
 
     public void Abort()
     {
-        if (!aborted.IsCancellationRequested)
+        if (Volatile.Read(ref disposed) == 1 || aborted.IsCancellationRequested)
+        {
+            return; // finished already, or aborted
+        }
+        try
         {
             aborted.Cancel();
-            socket.Abort();
         }
+        catch (ObjectDisposedException)
+        {
+            return; // the session ended meanwhile
+        }
+        socket.Abort();
     }
 
     /// <summary>
@@ -130,17 +136,18 @@ public sealed partial class SocketConnection : IDisposable
             await foreach (var frame in queue.Reader.ReadAllAsync(aborted.Token))
             {
                 Interlocked.Decrement(ref queued);
-                if (IsClosing && !drainBeforeClose)
+                if (Volatile.Read(ref closeRequest) is { Drain: false })
                 {
                     break;
                 }
                 await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, aborted.Token);
             }
+            var close = Volatile.Read(ref closeRequest) ?? new CloseRequest(WebSocketCloseStatus.NormalClosure, "", true);
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted.Token);
                 timeout.CancelAfter(closeTimeout);
-                await socket.CloseOutputAsync(closeStatus, closeReason, timeout.Token);
+                await socket.CloseOutputAsync(close.Status, close.Reason, timeout.Token);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException)
@@ -152,7 +159,13 @@ public sealed partial class SocketConnection : IDisposable
     /// <summary>The conversations whose events this socket receives (maintained by <see cref="ConversationFeeds"/>).</summary>
     public System.Collections.Concurrent.ConcurrentDictionary<Guid, byte> Following { get; } = new();
 
-    public void Dispose() => aborted.Dispose();
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) == 0)
+        {
+            aborted.Dispose();
+        }
+    }
 
     [LoggerMessage(LogLevel.Warning, "Socket {ConnectionId} of user {UserId} reads too slowly; closing with 1013")]
     private static partial void LogOverflow(ILogger logger, Guid connectionId, Guid userId);

@@ -69,7 +69,7 @@ public sealed class Endpoint : IEndpoint
                 var form = await http.Request.ReadFormAsync(ct);
                 return new Request(form["username"].FirstOrDefault(), form["password"].FirstOrDefault());
             }
-            return await http.Request.ReadFromJsonAsync<Request>(ct);
+            return http.Request.HasJsonContentType() ? await http.Request.ReadFromJsonAsync<Request>(ct) : null;
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or BadHttpRequestException)
         {

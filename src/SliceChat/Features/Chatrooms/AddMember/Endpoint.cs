@@ -23,7 +23,7 @@ public sealed class Endpoint : IEndpoint
         app.MapPost(Route, Handle).WithName("AddMember").WithTags("Chatrooms").RequireAuthorization().WithValidation<Request>()
             .WithSummary("Add a user to a room: any member of a public room, only the owner of a private one");
 
-    public static async Task<Results<Created<MemberResponse>, Ok<MemberResponse>, ValidationProblem, ProblemHttpResult>> Handle(
+    public static async Task<Results<Created<MemberResponse>, ValidationProblem, ProblemHttpResult>> Handle(
         Guid id, Request request, CurrentUser user, ChatroomAccess access, Membership membership, ChatDbContext db, CancellationToken ct)
     {
         var room = await access.FindGroupAsync(id, user.Id, ct);
@@ -43,13 +43,12 @@ public sealed class Endpoint : IEndpoint
         }
 
         var alreadyMember = await db.Members.AnyAsync(m => m.ChatroomId == id && m.UserId == userId, ct);
-        if (!alreadyMember && !await membership.AddAsync(id, userId, username, MemberRole.Member, ct))
+        if (!alreadyMember && !await membership.AddAsync(id, userId, MemberRole.Member, ct))
         {
             return Problems.NotFound("No such chatroom.");
         }
+        // Idempotent: adding a member again answers the same 201 with the membership as it stands.
         var member = await db.MemberResponses(m => m.ChatroomId == id && m.UserId == userId).SingleAsync(ct);
-        return alreadyMember
-            ? TypedResults.Ok(member)
-            : TypedResults.Created($"{Members.Endpoint.Route.Replace("{id:guid}", id.ToString(), StringComparison.Ordinal)}", member);
+        return TypedResults.Created(Members.Endpoint.RouteFor(id), member);
     }
 }

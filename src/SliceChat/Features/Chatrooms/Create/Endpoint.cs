@@ -43,7 +43,8 @@ public sealed class Endpoint : IEndpoint
         db.Members.AddRange(members.Select(m => new Member { ChatroomId = room.Id, UserId = m.Id, Role = MemberRole.Member, JoinedAt = now }));
         await db.SaveChangesAsync(ct);
 
-        await events.MemberJoinedAsync(room.Id, user.Id, user.Username, 0);
+        var creatorName = await db.Users.Where(u => u.Id == user.Id).Select(u => u.Username).SingleAsync(ct);
+        await events.MemberJoinedAsync(room.Id, user.Id, creatorName, 0);
         foreach (var member in members)
         {
             await events.MemberJoinedAsync(room.Id, member.Id, member.Username, 0);

@@ -23,7 +23,7 @@ public sealed class Endpoint : IEndpoint
         {
             return Problems.NotFound("No such chatroom.");
         }
-        if (!room.IsMember && !await membership.AddAsync(room.Room.Id, user.Id, user.Username, MemberRole.Member, ct))
+        if (!room.IsMember && !await membership.AddAsync(room.Room.Id, user.Id, MemberRole.Member, ct))
         {
             return Problems.NotFound("No such chatroom.");
         }

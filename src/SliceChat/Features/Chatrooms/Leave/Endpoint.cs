@@ -19,7 +19,7 @@ public sealed class Endpoint : IEndpoint
         {
             return Problems.NotFound(room is null ? "No such chatroom." : "You are not a member of this chatroom.");
         }
-        await membership.RemoveAsync(id, user.Id, user.Username, ct);
+        await membership.RemoveAsync(id, user.Id, ct);
         return TypedResults.NoContent();
     }
 }

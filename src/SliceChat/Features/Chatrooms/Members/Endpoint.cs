@@ -10,6 +10,8 @@ public sealed class Endpoint : IEndpoint
 {
     public const string Route = "/api/v1/chatrooms/{id:guid}/members";
 
+    public static string RouteFor(Guid id) => $"/api/v1/chatrooms/{id}/members";
+
     public static void Map(IEndpointRouteBuilder app) =>
         app.MapGet(Route, Handle).WithName("ListMembers").WithTags("Chatrooms").RequireAuthorization()
             .WithSummary("Members of a visible room (never their emails)");

@@ -36,15 +36,11 @@ public sealed class Endpoint : IEndpoint
         {
             return Problems.Forbidden("Only the owner removes members.");
         }
-        var username = await (from m in db.Members
-                              join u in db.Users on m.UserId equals u.Id
-                              where m.ChatroomId == id && m.UserId == target
-                              select u.Username).FirstOrDefaultAsync(ct);
-        if (username is null)
+        if (!await db.Members.AnyAsync(m => m.ChatroomId == id && m.UserId == target, ct))
         {
             return Problems.NotFound("No such member.");
         }
-        await membership.RemoveAsync(id, target, username, ct);
+        await membership.RemoveAsync(id, target, ct);
         return TypedResults.NoContent();
     }
 }

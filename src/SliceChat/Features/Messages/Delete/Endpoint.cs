@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Slices;
@@ -24,10 +25,14 @@ public sealed class Endpoint : IEndpoint
         {
             return Problems.NotFound("No such message.");
         }
-        message.Content = "";
-        message.DeletedAt = Clock.Now();
-        await db.SaveChangesAsync(ct);
-        await events.PublishAsync(message.ChatroomId, ChatEvents.MessageDeleted, MessageMapper.From(message, user.Username));
+        var deletedAt = Clock.Now();
+        var deleted = await db.Messages.Where(m => m.Id == message.Id && m.DeletedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Content, "").SetProperty(m => m.DeletedAt, deletedAt), ct);
+        if (deleted == 0)
+        {
+            return Problems.NotFound("No such message.");
+        }
+        await events.PublishAsync(message.ChatroomId, ChatEvents.MessageDeleted, await db.Messages.Where(m => m.Id == message.Id).Responses(db).SingleAsync(ct));
         return TypedResults.NoContent();
     }
 }

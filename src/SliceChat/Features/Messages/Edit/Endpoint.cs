@@ -1,5 +1,6 @@
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Slices;
@@ -33,10 +34,15 @@ public sealed class Endpoint : IEndpoint
         {
             return Problems.NotFound("No such message.");
         }
-        message.Content = request.Content!;
-        message.EditedAt = Clock.Now();
-        await db.SaveChangesAsync(ct);
-        var response = MessageMapper.From(message, user.Username);
+        // Conditional: an edit racing a delete must not bring the content back.
+        var editedAt = Clock.Now();
+        var edited = await db.Messages.Where(m => m.Id == message.Id && m.DeletedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Content, request.Content!).SetProperty(m => m.EditedAt, editedAt), ct);
+        if (edited == 0)
+        {
+            return Problems.NotFound("No such message.");
+        }
+        var response = await db.Messages.Where(m => m.Id == message.Id).Responses(db).SingleAsync(ct);
         await events.PublishAsync(message.ChatroomId, ChatEvents.MessageUpdated, response);
         return TypedResults.Ok(response);
     }

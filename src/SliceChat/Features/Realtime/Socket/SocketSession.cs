@@ -77,6 +77,12 @@ public sealed partial class SocketSession(
                 conversations.Add(feeds.Follow(connection, roomId!.Value, afterSeq: null));
             }
             await Task.WhenAll(conversations).WaitAsync(FollowTimeout, connection.Aborted);
+            // A revocation that landed between the handshake and the registration above would be missed otherwise.
+            if (!await revocation.IsActiveAsync(connection.SessionId, caller.Id, connection.Aborted))
+            {
+                connection.Close((WebSocketCloseStatus)CloseCodes.TokenExpiredOrRevoked, "session revoked", drain: false);
+            }
+            bus.Reconnected += OnReconnected;
             following.TrySetResult();
             await ReceiveAsync(socket, frameLimiter, options.SocketMaxFrameBytes);
         }
@@ -91,15 +97,22 @@ public sealed partial class SocketSession(
         }
         finally
         {
+            bus.Reconnected -= OnReconnected;
             following.TrySetResult();
             connection.Close(WebSocketCloseStatus.NormalClosure, "", drain: true);
-            if (follows is not null)
-            {
-                await follows.DisposeAsync();
-            }
             feeds.UnfollowAll(connection);
-            await writer;
             registry.Remove(connection);
+            try
+            {
+                if (follows is not null)
+                {
+                    await follows.DisposeAsync();
+                }
+            }
+            finally
+            {
+                await writer;
+            }
         }
     }
 
@@ -111,6 +124,29 @@ public sealed partial class SocketSession(
         var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
         return await db.Members.Where(m => m.UserId == userId).Select(m => m.ChatroomId).ToListAsync();
     }
+
+    /// <summary>Joins announced while the Redis link was down were lost: follow what the database says the user is in.</summary>
+    private void OnReconnected() => _ = Task.Run(async () =>
+    {
+        if (connection.Scope != SocketScope.User)
+        {
+            return;
+        }
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+            var memberships = await db.Members.Where(m => m.UserId == user.Id).Select(m => new { m.ChatroomId, m.LastReadSeq }).ToListAsync();
+            foreach (var membership in memberships.Where(m => !connection.Following.ContainsKey(m.ChatroomId)))
+            {
+                _ = feeds.Follow(connection, membership.ChatroomId, membership.LastReadSeq);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogFailed(logger, e, connection.Id);
+        }
+    });
 
     private void OnFollow(ReadOnlyMemory<byte> message)
     {

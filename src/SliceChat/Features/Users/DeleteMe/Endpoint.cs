@@ -38,7 +38,7 @@ public sealed class Endpoint : IEndpoint
         var rooms = await db.Members.Where(m => m.UserId == user.Id).Select(m => m.ChatroomId).ToListAsync(ct);
         foreach (var room in rooms)
         {
-            await membership.RemoveAsync(room, user.Id, user.Username, ct);
+            await membership.RemoveAsync(room, user.Id, ct);
         }
 
         // The row stays, so the user's messages keep their sender; what identified the person goes.
