@@ -131,6 +131,13 @@ public abstract class AuthTests(AppFixture fixture)
     }
 
     [Fact]
+    public async Task Login_PlainTextBody_Returns415Problem()
+    {
+        var response = await Api.Http.PostAsync("/api/v1/auth/login", new StringContent("username=a&password=b", Encoding.UTF8, "text/plain"));
+        await response.ShouldBeProblem(HttpStatusCode.UnsupportedMediaType);
+    }
+
+    [Fact]
     public async Task Refresh_Rotates_OldTokenSpent()
     {
         var account = await Api.RegisterAsync();

@@ -85,16 +85,31 @@ public abstract class MessagesTests(AppFixture fixture)
         }).CreateClient());
         var owner = await limited.RegisterAsync();
         var room = await limited.CreateRoomAsync(owner);
-        for (var i = 0; i < 3; i++)
+        await limited.PostMessageAsync(owner, room, "m0", "original");
+        for (var i = 1; i < 3; i++)
         {
             await limited.PostMessageAsync(owner, room, $"m{i}");
         }
+        var repeat = await limited.As(owner).PostAsync($"/api/v1/chatrooms/{room}/messages", new { content = "m0", client_message_id = "original" });
+        await repeat.ShouldHaveStatus(HttpStatusCode.OK); // a retry is answered, never rate limited
         var response = await limited.As(owner).PostAsync($"/api/v1/chatrooms/{room}/messages", new { content = "one too many" });
         await response.ShouldBeProblem(HttpStatusCode.TooManyRequests);
         response.Headers.RetryAfter.ShouldNotBeNull();
+        var retry = await limited.As(owner).PostAsync($"/api/v1/chatrooms/{room}/messages", new { content = "m0 again", client_message_id = "first" });
+        await retry.ShouldBeProblem(HttpStatusCode.TooManyRequests); // a new id is a new message: limited
         var dm = await limited.As(owner).PostAsync("/api/v1/messages/dm", new { recipient_id = (await limited.RegisterAsync()).Id, content = "also too many" });
         await dm.ShouldBeProblem(HttpStatusCode.TooManyRequests);
         Seqs(await (await limited.As(owner).GetAsync($"/api/v1/chatrooms/{room}/messages")).Json()).ShouldBe([1, 2, 3]);
+    }
+
+    [Fact]
+    public async Task Send_AfterRename_ShowsTheCurrentName()
+    {
+        var owner = await Api.RegisterAsync();
+        var room = await Api.CreateRoomAsync(owner);
+        var renamed = Api.UniqueName("Renamed");
+        (await Api.As(owner).PatchAsync("/api/v1/users/me", new { username = renamed, current_password = owner.Password })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await Api.PostMessageAsync(owner, room, "who am I"))["sender_username"].Text().ShouldBe(renamed);
     }
 
     [Fact]

@@ -152,4 +152,35 @@ public sealed class RedisOutageTests(ChaosApp app) : IClassFixture<ChaosApp>
             (await onB.NextAsync("message.created", TimeSpan.FromSeconds(15)))["content"].Text().ShouldBe("after the outage");
         }
     }
+
+    [Fact]
+    public async Task MemberRemovedWhileRedisIsDown_StopsReceivingOnTheOtherInstanceOnceItIsBack()
+    {
+        var a = app.StartInstance();
+        var apiA = new Api(a.CreateClient());
+        var owner = await apiA.RegisterAsync();
+        var member = await apiA.RegisterAsync();
+        var room = await apiA.CreateRoomAsync(owner, true, member.Id);
+        await using var roomSocket = await ChatSocket.ConnectAsync(app.App, $"/ws/chatrooms/{room}", member.AccessToken);
+        await using var userSocket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", member.AccessToken);
+        await roomSocket.NextAsync("ready");
+        await userSocket.NextAsync("ready");
+
+        app.Redis.Stop();
+        try
+        {
+            (await apiA.As(owner).DeleteAsync($"/api/v1/chatrooms/{room}/members/{member.Id}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        }
+        finally
+        {
+            app.Redis.Start();
+        }
+        await WaitForRedisAsync(app.Api);
+
+        ((int?)await roomSocket.ClosedAsync(TimeSpan.FromSeconds(15))).ShouldBe(4403);
+        await Task.Delay(TimeSpan.FromSeconds(3)); // past the second catch-up after the reconnect
+        await apiA.PostMessageAsync(owner, room, "members only");
+        (await userSocket.DrainAsync(TimeSpan.FromSeconds(1))).ShouldNotContain(f => f["content"] != null && f["content"]!.GetValue<string>() == "members only");
+        userSocket.IsClosed.ShouldBeFalse();
+    }
 }
