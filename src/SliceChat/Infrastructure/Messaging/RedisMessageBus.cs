@@ -65,9 +65,11 @@ public sealed partial class RedisMessageBus : MessageBusBase
         {
             await OffRedisThreads(subscriber.SubscribeAsync(Literal(channel), (_, value) => Receive(channel, value)));
         }
-        catch (Exception e) when (e is RedisConnectionException or TimeoutException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            // StackExchange.Redis re-subscribes once the link is back; Reconnected lets receivers catch up.
+            // StackExchange.Redis keeps the channel in its own table and re-subscribes once the link is
+            // back (1.2.6 may even throw a NullReferenceException while it is down); Reconnected lets
+            // receivers catch up.
             LogSubscribeDeferred(logger, e, channel);
         }
     }
@@ -86,7 +88,7 @@ public sealed partial class RedisMessageBus : MessageBusBase
         {
             // Shutting down: the connection, and with it the subscription, is gone.
         }
-        catch (Exception e) when (e is RedisConnectionException or TimeoutException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             LogSubscribeDeferred(logger, e, channel);
         }
