@@ -92,7 +92,8 @@ public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomA
             return await db.Chatrooms.Where(c => c.DirectKey == key).Select(c => c.Id).SingleAsync(ct);
         }
         db.ChangeTracker.Clear();
-        await events.MemberJoinedAsync(room.Id, sender.Id, sender.Username, 0);
+        var senderName = await db.Users.Where(u => u.Id == sender.Id).Select(u => u.Username).SingleAsync(ct);
+        await events.MemberJoinedAsync(room.Id, sender.Id, senderName, 0);
         await events.MemberJoinedAsync(room.Id, partnerId, partnerName, 0);
         return room.Id;
     }
