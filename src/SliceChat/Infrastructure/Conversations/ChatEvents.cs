@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using SliceChat.Infrastructure.Messaging;
 using SliceChat.Infrastructure.Slices;
 
@@ -25,15 +24,21 @@ public sealed class ChatEvents(IMessageBus bus, ChannelNames channels)
     /// <summary>A frame of <paramref name="type"/> with <paramref name="body"/>'s fields at top level.</summary>
     public static byte[] Frame(string type, object body)
     {
-        var fields = JsonSerializer.SerializeToNode(body, body.GetType(), SliceServices.JsonOptions)!.AsObject();
-        var frame = new JsonObject { ["type"] = type };
-        foreach (var (name, value) in fields.ToList())
+        // One serialisation pass: the body's object with {"type":...,} spliced in after its opening brace.
+        var fields = JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), SliceServices.JsonOptions);
+        var head = JsonSerializer.SerializeToUtf8Bytes(new TypeOnly(type), SliceServices.JsonOptions);
+        if (fields.Length <= 2)
         {
-            fields.Remove(name);
-            frame[name] = value;
+            return head; // {}: the type alone
         }
-        return JsonSerializer.SerializeToUtf8Bytes(frame, SliceServices.JsonOptions);
+        var frame = new byte[head.Length + fields.Length - 1];
+        head.AsSpan(0, head.Length - 1).CopyTo(frame);
+        frame[head.Length - 1] = (byte)',';
+        fields.AsSpan(1).CopyTo(frame.AsSpan(head.Length));
+        return frame;
     }
+
+    private sealed record TypeOnly(string Type);
 
     public Task PublishAsync(Guid chatroomId, string type, object body) =>
         bus.PublishAsync(channels.Conversation(chatroomId), Frame(type, body));

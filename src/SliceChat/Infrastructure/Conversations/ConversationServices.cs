@@ -1,5 +1,3 @@
-using SliceChat.Features.Messages;
-
 namespace SliceChat.Infrastructure.Conversations;
 
 public static class ConversationServices

@@ -34,7 +34,7 @@ public sealed class Membership(ChatDbContext db, ChatEvents events)
             return false; // the room was deleted meanwhile
         }
         db.ChangeTracker.Clear();
-        await events.MemberJoinedAsync(chatroomId, userId, await UsernameAsync(userId, ct), lastSeq.Value);
+        await events.MemberJoinedAsync(chatroomId, userId, await db.UsernameAsync(userId, ct), lastSeq.Value);
         return true;
     }
 
@@ -58,9 +58,6 @@ public sealed class Membership(ChatDbContext db, ChatEvents events)
             }
         }
         await transaction.CommitAsync(ct);
-        await events.MemberLeftAsync(chatroomId, userId, await UsernameAsync(userId, ct));
+        await events.MemberLeftAsync(chatroomId, userId, await db.UsernameAsync(userId, ct));
     }
-
-    private Task<string> UsernameAsync(Guid userId, CancellationToken ct) =>
-        db.Users.Where(u => u.Id == userId).Select(u => u.Username).SingleAsync(ct);
 }

@@ -23,13 +23,16 @@ public static class Problems
     public static ValidationProblem Invalid(string field, string message) =>
         Invalid(new Dictionary<string, string[]> { [field] = [message] });
 
+    /// <summary>A failed FluentValidation result, keyed in snake_case.</summary>
+    public static ValidationProblem Invalid(FluentValidation.Results.ValidationResult result) =>
+        Invalid(result.Errors
+            .GroupBy(e => SnakeCaseKeys.Convert(e.PropertyName))
+            .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray()));
+
     public static ValidationProblem Invalid(IDictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors, title: "One or more validation errors occurred.",
             detail: $"Invalid {string.Join(", ", errors.Keys)}; see errors.");
-}
 
-public static class RateLimitedResult
-{
     /// <summary>429 with a Retry-After header in whole seconds.</summary>
     public static ProblemHttpResult TooManyRequests(HttpContext context, TimeSpan retryAfter)
     {

@@ -20,10 +20,7 @@ public sealed class ValidationFilter<TRequest>(IValidator<TRequest> validator) :
             return await next(context);
         }
 
-        var errors = result.Errors
-            .GroupBy(e => SnakeCaseKeys.Convert(e.PropertyName))
-            .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray());
-        return Problems.Invalid(errors);
+        return Problems.Invalid(result);
     }
 }
 

@@ -39,13 +39,13 @@ public sealed class Endpoint : IEndpoint
         var validation = await validator.ValidateAsync(request, ct);
         if (!validation.IsValid)
         {
-            return Problems.Invalid(validation.ToDictionary().ToDictionary(e => SnakeCaseKeys.Convert(e.Key), e => e.Value));
+            return Problems.Invalid(validation);
         }
 
         var login = UserRules.Normalize(request.Username!);
         if (limits.TryLogin(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", login) is { } retryAfter)
         {
-            return RateLimitedResult.TooManyRequests(http, retryAfter);
+            return Problems.TooManyRequests(http, retryAfter);
         }
 
         var user = await db.Users.AsNoTracking()

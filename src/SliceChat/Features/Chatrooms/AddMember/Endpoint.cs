@@ -36,8 +36,7 @@ public sealed class Endpoint : IEndpoint
             return Problems.Forbidden(room.Room.IsPrivate ? "Only the owner adds members to a private room." : "Only members add others to a room.");
         }
         var userId = request.UserId!.Value;
-        var username = await db.Users.Where(u => u.Id == userId && u.DeletedAt == null).Select(u => u.Username).FirstOrDefaultAsync(ct);
-        if (username is null)
+        if (!await db.Users.AnyAsync(u => u.Id == userId && u.DeletedAt == null, ct))
         {
             return Problems.NotFound("No such user.");
         }

@@ -43,8 +43,7 @@ public sealed class Endpoint : IEndpoint
         db.Members.AddRange(members.Select(m => new Member { ChatroomId = room.Id, UserId = m.Id, Role = MemberRole.Member, JoinedAt = now }));
         await db.SaveChangesAsync(ct);
 
-        var creatorName = await db.Users.Where(u => u.Id == user.Id).Select(u => u.Username).SingleAsync(ct);
-        await events.MemberJoinedAsync(room.Id, user.Id, creatorName, 0);
+        await events.MemberJoinedAsync(room.Id, user.Id, await db.UsernameAsync(user.Id, ct), 0);
         foreach (var member in members)
         {
             await events.MemberJoinedAsync(room.Id, member.Id, member.Username, 0);

@@ -26,5 +26,5 @@ public sealed class Endpoint : IEndpoint
 
     public static async Task<Results<Created<MessageResponse>, Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> Handle(
         Guid id, Request request, CurrentUser user, MessageWriter writer, HttpContext http, CancellationToken ct) =>
-        SendResultHttp.ToHttp(await writer.SendToRoomAsync(id, user, request.Content!, request.ClientMessageId, ct), http);
+        SendResultHttp.ToHttp(await writer.SendToRoomAsync(id, user.Id, request.Content!, request.ClientMessageId, ct), http);
 }

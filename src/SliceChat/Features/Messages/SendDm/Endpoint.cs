@@ -27,5 +27,5 @@ public sealed class Endpoint : IEndpoint
 
     public static async Task<Results<Created<MessageResponse>, Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> Handle(
         Request request, CurrentUser user, MessageWriter writer, HttpContext http, CancellationToken ct) =>
-        SendResultHttp.ToHttp(await writer.SendDirectAsync(request.RecipientId!.Value, user, request.Content!, request.ClientMessageId, ct), http);
+        SendResultHttp.ToHttp(await writer.SendDirectAsync(request.RecipientId!.Value, user.Id, request.Content!, request.ClientMessageId, ct), http);
 }

@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
-using SliceChat.Features.Messages;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Messaging;
@@ -31,8 +30,7 @@ public sealed partial class SocketSession(
     ChatEvents events,
     RateLimits rateLimits,
     SessionRevocation revocation,
-    IValidator<Messages.Send.Request> sendValidator,
-    IValidator<Messages.SendDm.Request> sendDmValidator,
+    IValidator<ClientFrame> sendValidator,
     IOptionsMonitor<JwtBearerOptions> bearer,
     IOptions<LimitsOptions> limits,
     ILogger<SocketSession> logger) : IDisposable
@@ -70,7 +68,7 @@ public sealed partial class SocketSession(
             {
                 // Subscribed before reading the memberships, so a join in between is not missed.
                 follows = await bus.SubscribeAsync(channels.User(caller.Id), OnFollow);
-                conversations.AddRange((await MembershipsAsync(caller.Id)).Select(id => feeds.Follow(connection, id, afterSeq: null)));
+                conversations.AddRange((await MembershipsAsync()).Select(m => feeds.Follow(connection, m.ChatroomId, afterSeq: null)));
             }
             else
             {
@@ -118,11 +116,12 @@ public sealed partial class SocketSession(
 
     public void Dispose() => connection?.Dispose();
 
-    private async Task<List<Guid>> MembershipsAsync(Guid userId)
+    private async Task<List<(Guid ChatroomId, long LastReadSeq)>> MembershipsAsync()
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
-        return await db.Members.Where(m => m.UserId == userId).Select(m => m.ChatroomId).ToListAsync();
+        var memberships = await db.Members.Where(m => m.UserId == user.Id).Select(m => new { m.ChatroomId, m.LastReadSeq }).ToListAsync();
+        return memberships.Select(m => (m.ChatroomId, m.LastReadSeq)).ToList();
     }
 
     /// <summary>Joins announced while the Redis link was down were lost: follow what the database says the user is in.</summary>
@@ -134,10 +133,7 @@ public sealed partial class SocketSession(
         }
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
-            var memberships = await db.Members.Where(m => m.UserId == user.Id).Select(m => new { m.ChatroomId, m.LastReadSeq }).ToListAsync();
-            foreach (var membership in memberships.Where(m => !connection.Following.ContainsKey(m.ChatroomId)))
+            foreach (var membership in (await MembershipsAsync()).Where(m => !connection.Following.ContainsKey(m.ChatroomId)))
             {
                 _ = feeds.Follow(connection, membership.ChatroomId, membership.LastReadSeq);
             }
@@ -257,42 +253,23 @@ public sealed partial class SocketSession(
         }
     }
 
-    private async Task SendToRoomAsync(Guid chatroomId, ClientFrame frame)
+    private Task SendToRoomAsync(Guid chatroomId, ClientFrame frame) =>
+        SendAsync(frame, (writer, content) => writer.SendToRoomAsync(chatroomId, user.Id, content, frame.ClientMessageId, connection.Aborted));
+
+    private Task SendDirectAsync(ClientFrame frame) =>
+        SendAsync(frame, (writer, content) => writer.SendDirectAsync(frame.RecipientId!.Value, user.Id, content, frame.ClientMessageId, connection.Aborted));
+
+    private async Task SendAsync(ClientFrame frame, Func<MessageWriter, string, Task<SendResult>> send)
     {
-        var request = new Messages.Send.Request(frame.Content, frame.ClientMessageId);
-        if (await InvalidAsync(sendValidator, request, frame.ClientMessageId))
+        var validation = await sendValidator.ValidateAsync(frame);
+        if (!validation.IsValid)
         {
+            var errors = string.Join(" ", validation.Errors.Select(e => $"{SnakeCaseKeys.Convert(e.PropertyName)}: {e.ErrorMessage}"));
+            Reply(SocketFrames.Error("validation_failed", errors, frame.ClientMessageId));
             return;
         }
         await using var scope = scopes.CreateAsyncScope();
-        var writer = scope.ServiceProvider.GetRequiredService<MessageWriter>();
-        ReplyToSend(await writer.SendToRoomAsync(chatroomId, CurrentCaller, frame.Content!, frame.ClientMessageId, connection.Aborted), frame.ClientMessageId);
-    }
-
-    private async Task SendDirectAsync(ClientFrame frame)
-    {
-        var request = new Messages.SendDm.Request(frame.RecipientId, frame.Content, frame.ClientMessageId);
-        if (await InvalidAsync(sendDmValidator, request, frame.ClientMessageId))
-        {
-            return;
-        }
-        await using var scope = scopes.CreateAsyncScope();
-        var writer = scope.ServiceProvider.GetRequiredService<MessageWriter>();
-        ReplyToSend(await writer.SendDirectAsync(frame.RecipientId!.Value, CurrentCaller, frame.Content!, frame.ClientMessageId, connection.Aborted), frame.ClientMessageId);
-    }
-
-    private CurrentUser CurrentCaller => user with { SessionId = connection.SessionId };
-
-    private async Task<bool> InvalidAsync<T>(IValidator<T> validator, T request, string? clientMessageId)
-    {
-        var result = await validator.ValidateAsync(request);
-        if (result.IsValid)
-        {
-            return false;
-        }
-        var errors = string.Join(" ", result.Errors.Select(e => $"{SnakeCaseKeys.Convert(e.PropertyName)}: {e.ErrorMessage}"));
-        Reply(SocketFrames.Error("validation_failed", errors, clientMessageId));
-        return true;
+        ReplyToSend(await send(scope.ServiceProvider.GetRequiredService<MessageWriter>(), frame.Content!), frame.ClientMessageId);
     }
 
     /// <summary>A stored message reaches this socket as its message.created event; only failures are answered here.</summary>

@@ -1,6 +1,6 @@
 using FluentValidation;
 
-namespace SliceChat.Features.Messages;
+namespace SliceChat.Infrastructure.Conversations;
 
 /// <summary>The contract's rules for message fields, shared by REST and socket sends.</summary>
 public static class MessageRules

@@ -1,12 +1,9 @@
-using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
-using SliceChat.Infrastructure.Slices;
 
-namespace SliceChat.Features.Messages;
+namespace SliceChat.Infrastructure.Conversations;
 
 public enum SendError
 {
@@ -29,9 +26,9 @@ public sealed record SendResult(MessageResponse? Message, bool Created, SendErro
 /// </summary>
 public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomAccess access, ChatEvents events, RateLimits limits)
 {
-    public async Task<SendResult> SendToRoomAsync(Guid chatroomId, CurrentUser sender, string content, string? clientMessageId, CancellationToken ct)
+    public async Task<SendResult> SendToRoomAsync(Guid chatroomId, Guid senderId, string content, string? clientMessageId, CancellationToken ct)
     {
-        var room = await access.FindAsync(chatroomId, sender.Id, ct);
+        var room = await access.FindAsync(chatroomId, senderId, ct);
         if (room is null)
         {
             return SendResult.Failed(SendError.NotFound);
@@ -43,18 +40,18 @@ public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomA
         Guid? recipient = null;
         if (room.Room.Kind == ChatroomKind.Direct)
         {
-            recipient = await db.Members.Where(m => m.ChatroomId == chatroomId && m.UserId != sender.Id).Select(m => (Guid?)m.UserId).FirstOrDefaultAsync(ct);
+            recipient = await db.Members.Where(m => m.ChatroomId == chatroomId && m.UserId != senderId).Select(m => (Guid?)m.UserId).FirstOrDefaultAsync(ct);
             if (recipient is null)
             {
                 return SendResult.Failed(SendError.NotFound); // the partner deleted their account
             }
         }
-        return await StoreAsync(chatroomId, sender, recipient, content, clientMessageId, ct);
+        return await StoreAsync(chatroomId, senderId, await db.UsernameAsync(senderId, ct), recipient, content, clientMessageId, ct);
     }
 
-    public async Task<SendResult> SendDirectAsync(Guid recipientId, CurrentUser sender, string content, string? clientMessageId, CancellationToken ct)
+    public async Task<SendResult> SendDirectAsync(Guid recipientId, Guid senderId, string content, string? clientMessageId, CancellationToken ct)
     {
-        if (recipientId == sender.Id)
+        if (recipientId == senderId)
         {
             return SendResult.Failed(SendError.ToSelf);
         }
@@ -63,14 +60,15 @@ public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomA
         {
             return SendResult.Failed(SendError.NotFound);
         }
-        var chatroomId = await FindOrCreateDirectAsync(sender, recipientId, recipient, ct);
-        return await StoreAsync(chatroomId, sender, recipientId, content, clientMessageId, ct);
+        var senderName = await db.UsernameAsync(senderId, ct);
+        var chatroomId = await FindOrCreateDirectAsync(senderId, senderName, recipientId, recipient, ct);
+        return await StoreAsync(chatroomId, senderId, senderName, recipientId, content, clientMessageId, ct);
     }
 
     /// <summary>The pair's one direct conversation; the unique direct key settles two first messages racing.</summary>
-    public async Task<Guid> FindOrCreateDirectAsync(CurrentUser sender, Guid partnerId, string partnerName, CancellationToken ct)
+    private async Task<Guid> FindOrCreateDirectAsync(Guid senderId, string senderName, Guid partnerId, string partnerName, CancellationToken ct)
     {
-        var key = Chatroom.DirectKeyOf(sender.Id, partnerId);
+        var key = Chatroom.DirectKeyOf(senderId, partnerId);
         var existing = await db.Chatrooms.Where(c => c.DirectKey == key).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
         if (existing is { } id)
         {
@@ -78,9 +76,9 @@ public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomA
         }
 
         var now = Clock.Now();
-        var room = new Chatroom { Id = Guid.CreateVersion7(), Kind = ChatroomKind.Direct, Name = "direct", IsPrivate = true, CreatedBy = sender.Id, CreatedAt = now, LastActivityAt = now, DirectKey = key };
+        var room = new Chatroom { Id = Guid.CreateVersion7(), Kind = ChatroomKind.Direct, Name = "direct", IsPrivate = true, CreatedBy = senderId, CreatedAt = now, LastActivityAt = now, DirectKey = key };
         db.Chatrooms.Add(room);
-        db.Members.Add(new Member { ChatroomId = room.Id, UserId = sender.Id, Role = MemberRole.Member, JoinedAt = now });
+        db.Members.Add(new Member { ChatroomId = room.Id, UserId = senderId, Role = MemberRole.Member, JoinedAt = now });
         db.Members.Add(new Member { ChatroomId = room.Id, UserId = partnerId, Role = MemberRole.Member, JoinedAt = now });
         try
         {
@@ -92,17 +90,15 @@ public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomA
             return await db.Chatrooms.Where(c => c.DirectKey == key).Select(c => c.Id).SingleAsync(ct);
         }
         db.ChangeTracker.Clear();
-        var senderName = await db.Users.Where(u => u.Id == sender.Id).Select(u => u.Username).SingleAsync(ct);
-        await events.MemberJoinedAsync(room.Id, sender.Id, senderName, 0);
+        await events.MemberJoinedAsync(room.Id, senderId, senderName, 0);
         await events.MemberJoinedAsync(room.Id, partnerId, partnerName, 0);
         return room.Id;
     }
 
-    private async Task<SendResult> StoreAsync(Guid chatroomId, CurrentUser sender, Guid? recipientId, string content, string? clientMessageId, CancellationToken ct)
+    /// <param name="senderName">The name as it is now, not as the access token remembers it.</param>
+    private async Task<SendResult> StoreAsync(Guid chatroomId, Guid senderId, string senderName, Guid? recipientId, string content, string? clientMessageId, CancellationToken ct)
     {
         var now = Clock.Now();
-        // The name as it is now, not as the access token remembers it.
-        var senderName = await db.Users.Where(u => u.Id == sender.Id).Select(u => u.Username).SingleAsync(ct);
         Message message;
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
@@ -114,7 +110,7 @@ public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomA
             }
             if (clientMessageId is not null)
             {
-                var original = await db.Messages.Where(m => m.ChatroomId == chatroomId && m.SenderId == sender.Id && m.ClientMessageId == clientMessageId).Responses(db).FirstOrDefaultAsync(ct);
+                var original = await db.Messages.Where(m => m.ChatroomId == chatroomId && m.SenderId == senderId && m.ClientMessageId == clientMessageId).Responses(db).FirstOrDefaultAsync(ct);
                 if (original is not null)
                 {
                     await transaction.RollbackAsync(ct);
@@ -122,7 +118,7 @@ public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomA
                 }
             }
             // After the duplicate check: a retry of a stored message is answered, never rate limited.
-            if (limits.TrySendMessage(sender.Id) is { } retryAfter)
+            if (limits.TrySendMessage(senderId) is { } retryAfter)
             {
                 await transaction.RollbackAsync(ct);
                 return SendResult.Failed(SendError.RateLimited, retryAfter);
@@ -132,7 +128,7 @@ public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomA
                 Id = Guid.CreateVersion7(),
                 ChatroomId = chatroomId,
                 Seq = seq.Value,
-                SenderId = sender.Id,
+                SenderId = senderId,
                 RecipientId = recipientId,
                 Content = content,
                 ClientMessageId = clientMessageId,
@@ -140,7 +136,7 @@ public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomA
             };
             db.Messages.Add(message);
             await db.SaveChangesAsync(ct);
-            await db.Members.Where(m => m.ChatroomId == chatroomId && m.UserId == sender.Id && m.LastReadSeq < seq)
+            await db.Members.Where(m => m.ChatroomId == chatroomId && m.UserId == senderId && m.LastReadSeq < seq)
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.LastReadSeq, seq.Value), ct);
             await transaction.CommitAsync(ct);
         }
@@ -150,19 +146,4 @@ public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomA
         await events.PublishAsync(chatroomId, ChatEvents.MessageCreated, response);
         return new SendResult(response, true, SendError.None);
     }
-}
-
-public static class SendResultHttp
-{
-    /// <summary>201 for a new message, 200 with the original for a repeat, else the contract's problem.</summary>
-    public static Results<Created<MessageResponse>, Ok<MessageResponse>, ValidationProblem, ProblemHttpResult> ToHttp(SendResult result, HttpContext http) =>
-        result.Error switch
-        {
-            SendError.None when result.Created => TypedResults.Created((string?)null, result.Message),
-            SendError.None => TypedResults.Ok(result.Message),
-            SendError.NotMember => Problems.Forbidden("You are not a member of this chatroom."),
-            SendError.ToSelf => Problems.Invalid("recipient_id", "You cannot send a direct message to yourself."),
-            SendError.RateLimited => RateLimitedResult.TooManyRequests(http, result.RetryAfter),
-            _ => Problems.NotFound("No such chatroom or user."),
-        };
 }
