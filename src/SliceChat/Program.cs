@@ -1,3 +1,4 @@
+using SliceChat.Infrastructure.Accounts;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Messaging;
@@ -14,6 +15,7 @@ builder.AddLimits();
 builder.AddPersistence();
 builder.AddMessaging();
 builder.AddSecurity();
+builder.AddAccounts();
 builder.AddConversations();
 builder.AddRealtime();
 builder.AddOperations();

@@ -1,5 +1,8 @@
+using System.Net;
+using FastEndpoints;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using SliceChat.Features;
 using SliceChat.Infrastructure.Slices;
 using SliceChat.Tests.Support;
 
@@ -7,19 +10,24 @@ namespace SliceChat.Tests.Infrastructure;
 
 public sealed class SlicesTests(SqliteApp app) : IClassFixture<SqliteApp>
 {
+    /// <summary>The contract's anonymous routes; every other one needs a token.</summary>
+    private static readonly string[] AnonymousRoutes = [ApiRoutes.Register, ApiRoutes.Signup, ApiRoutes.Login, ApiRoutes.Refresh];
+
     private IReadOnlyList<RouteEndpoint> ApiEndpoints => app.App.Services.GetRequiredService<EndpointDataSource>().Endpoints
         .OfType<RouteEndpoint>()
         .Where(e => e.RoutePattern.RawText!.StartsWith("/api/", StringComparison.Ordinal) || e.RoutePattern.RawText!.StartsWith("/ws/", StringComparison.Ordinal))
         .ToList();
 
+    private static IEnumerable<Type> EndpointTypes => typeof(ApiRoutes).Assembly.GetTypes()
+        .Where(t => t is { IsClass: true, IsAbstract: false } && t.IsAssignableTo(typeof(BaseEndpoint)));
+
     [Fact]
     public void EverySlice_IsMapped()
     {
-        EndpointDiscovery.EndpointTypes.Count.ShouldBeGreaterThan(0);
-        foreach (var type in EndpointDiscovery.EndpointTypes)
+        EndpointTypes.Count().ShouldBeGreaterThan(20);
+        foreach (var type in EndpointTypes)
         {
-            ApiEndpoints.ShouldContain(e => e.Metadata.OfType<System.Reflection.MethodInfo>().Any(m => m.DeclaringType == type),
-                $"{type.FullName} mapped no endpoint");
+            ApiEndpoints.ShouldContain(e => e.Metadata.GetMetadata<EndpointDefinition>()!.EndpointType == type, $"{type.FullName} mapped no endpoint");
         }
     }
 
@@ -39,9 +47,62 @@ public sealed class SlicesTests(SqliteApp app) : IClassFixture<SqliteApp>
     }
 
     [Fact]
+    public void EverySlice_DeclaresItsRouteFromApiRoutes()
+    {
+        var declared = typeof(ApiRoutes).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToHashSet();
+        ApiEndpoints.ShouldAllBe(e => declared.Contains(e.RoutePattern.RawText!));
+    }
+
+    [Fact]
+    public async Task EveryRoute_WithoutToken_Returns401_ExceptTheAnonymousOnes()
+    {
+        var client = app.App.CreateClient();
+        var checkedRoutes = 0;
+        foreach (var endpoint in ApiEndpoints)
+        {
+            var route = endpoint.RoutePattern.RawText!;
+            foreach (var method in endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()!.HttpMethods)
+            {
+                var path = ApiRoutes.Fill(route, endpoint.RoutePattern.Parameters.Select(_ => (object)Guid.CreateVersion7()).ToArray());
+                using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = method == "GET" ? null : new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
+                var response = await client.SendAsync(request);
+                if (AnonymousRoutes.Contains(route))
+                {
+                    response.StatusCode.ShouldNotBe(HttpStatusCode.Unauthorized, $"{method} {route} is anonymous");
+                }
+                else
+                {
+                    await response.ShouldBeProblem(HttpStatusCode.Unauthorized);
+                }
+                checkedRoutes++;
+            }
+        }
+        checkedRoutes.ShouldBeGreaterThan(25);
+    }
+
+    [Fact]
+    public async Task HealthAndDocs_WithoutToken_Answer()
+    {
+        var client = app.App.CreateClient();
+        foreach (var path in new[] { "/health/live", "/health/ready", "/openapi/v1.json", SliceServices.DocsPath })
+        {
+            (await client.GetAsync(path)).StatusCode.ShouldBe(HttpStatusCode.OK, path);
+        }
+    }
+
+    [Fact]
     public void ValidationErrorKeys_AreSnakeCase()
     {
-        SnakeCaseKeys.Convert("CurrentPassword").ShouldBe("current_password");
-        SnakeCaseKeys.Convert("Items[0].ChatroomId").ShouldBe("items[0].chatroom_id");
+        Problems.SnakeCase("CurrentPassword").ShouldBe("current_password");
+        Problems.SnakeCase("Items[0].ChatroomId").ShouldBe("items[0].chatroom_id");
+    }
+
+    [Fact]
+    public void Fill_PutsValuesInOrder_AndRefusesAWrongCount()
+    {
+        var room = Guid.CreateVersion7();
+        ApiRoutes.Fill(ApiRoutes.Member, room, "me").ShouldBe($"/api/v1/chatrooms/{room}/members/me");
+        Should.Throw<ArgumentException>(() => ApiRoutes.Fill(ApiRoutes.Member, room));
+        Should.Throw<ArgumentException>(() => ApiRoutes.Fill(ApiRoutes.Chatroom, room, room));
     }
 }

@@ -9,6 +9,7 @@ public static class ConversationServices
         builder.Services.AddScoped<Membership>();
         builder.Services.AddScoped<ReadMarkers>();
         builder.Services.AddScoped<MessageWriter>();
+        builder.Services.AddScoped<AuthoredMessages>();
         return builder;
     }
 }

@@ -14,7 +14,7 @@ public static class OperationsServices
         return builder;
     }
 
-    /// <summary>Health endpoints, the OpenAPI document and the docs page at /docs.</summary>
+    /// <summary>Health endpoints.</summary>
     public static WebApplication MapOperations(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous();
@@ -30,13 +30,6 @@ public static class OperationsServices
             },
             ResponseWriter = WriteJsonAsync,
         }).AllowAnonymous();
-        app.MapOpenApi().AllowAnonymous();
-        app.UseSwaggerUI(o =>
-        {
-            o.RoutePrefix = "docs";
-            o.SwaggerEndpoint("/openapi/v1.json", "SliceChat v1");
-            o.DocumentTitle = "SliceChat API";
-        });
         return app;
     }
 

@@ -24,7 +24,10 @@ public static class SecurityServices
             PersistenceServices.DataDirectory(builder));
         services.AddSingleton(signingKey);
         services.AddSingleton<TokenService>();
-        services.AddSingleton<IPasswordHasher<User>, PasswordHasher<User>>();
+        services.AddOptions<PasswordOptions>().Bind(builder.Configuration.GetSection(PasswordOptions.Section))
+            .Validate(o => o.BcryptWorkFactor is >= 4 and <= 31, "Passwords:BcryptWorkFactor must be between 4 and 31.")
+            .ValidateOnStart();
+        services.AddSingleton<PasswordHasher>();
         services.AddSingleton<SessionRevocation>();
         services.AddScoped<LoginSessions>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionRevocation>());

@@ -1,21 +1,36 @@
 using System.Security.Claims;
-using System.Reflection;
 
 namespace SliceChat.Infrastructure.Slices;
 
-/// <summary>The authenticated caller, read once from the access token's claims.</summary>
+/// <summary>The access token's claims that slices bind with <c>[FromClaim]</c>.</summary>
+public static class Claims
+{
+    public const string UserId = "sub", Username = "name", SessionId = "sid";
+}
+
+/// <summary>The authenticated caller, read from the access token's claims (the socket and token checks use it).</summary>
 public sealed record CurrentUser(Guid Id, string Username, Guid SessionId)
 {
     public static CurrentUser? FromPrincipal(ClaimsPrincipal principal)
     {
-        var sub = principal.FindFirst("sub")?.Value;
-        var sid = principal.FindFirst("sid")?.Value;
-        var name = principal.FindFirst("name")?.Value;
+        var sub = principal.FindFirst(Claims.UserId)?.Value;
+        var sid = principal.FindFirst(Claims.SessionId)?.Value;
+        var name = principal.FindFirst(Claims.Username)?.Value;
         return Guid.TryParse(sub, out var id) && Guid.TryParse(sid, out var sessionId) && name is not null
             ? new CurrentUser(id, name, sessionId)
             : null;
     }
+}
 
-    public static ValueTask<CurrentUser?> BindAsync(HttpContext context, ParameterInfo parameter) =>
-        ValueTask.FromResult(FromPrincipal(context.User));
+/// <summary>A request made by the signed-in caller: their id binds from the access token.</summary>
+public abstract record CallerRequest
+{
+    [FastEndpoints.FromClaim(Claims.UserId)]
+    public Guid CallerId { get; init; }
+}
+
+/// <summary>A caller's request about the conversation in the route's <c>{id}</c>.</summary>
+public abstract record ChatroomRequest : CallerRequest
+{
+    public Guid Id { get; init; }
 }

@@ -1,12 +1,22 @@
+using System.Text.Json;
+using FluentValidation.Results;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace SliceChat.Infrastructure.Slices;
 
-/// <summary>Expected failures as problem-details values, so handlers return them instead of throwing.</summary>
+/// <summary>
+/// The contract's problem details. Expected failures are values handlers return; the validation shape
+/// (<c>errors: {field: [messages]}</c> keyed in snake_case) is also what FastEndpoints answers for failed validators.
+/// </summary>
 public static class Problems
 {
+    /// <summary>The error key of a body that could not be read at all.</summary>
+    public const string BodyField = "body";
+
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: detail);
+
+    public static ProblemHttpResult ChatroomNotFound() => NotFound("No such chatroom.");
 
     public static ProblemHttpResult Forbidden(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: detail);
@@ -23,15 +33,8 @@ public static class Problems
     public static ValidationProblem Invalid(string field, string message) =>
         Invalid(new Dictionary<string, string[]> { [field] = [message] });
 
-    /// <summary>A failed FluentValidation result, keyed in snake_case.</summary>
-    public static ValidationProblem Invalid(FluentValidation.Results.ValidationResult result) =>
-        Invalid(result.Errors
-            .GroupBy(e => SnakeCaseKeys.Convert(e.PropertyName))
-            .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray()));
-
     public static ValidationProblem Invalid(IDictionary<string, string[]> errors) =>
-        TypedResults.ValidationProblem(errors, title: "One or more validation errors occurred.",
-            detail: $"Invalid {string.Join(", ", errors.Keys)}; see errors.");
+        TypedResults.ValidationProblem(errors, title: ValidationTitle, detail: ValidationDetail(errors.Keys));
 
     /// <summary>429 with a Retry-After header in whole seconds.</summary>
     public static ProblemHttpResult TooManyRequests(HttpContext context, TimeSpan retryAfter)
@@ -41,4 +44,28 @@ public static class Problems
         return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
             detail: $"Rate limit reached; retry after {seconds} s.");
     }
+
+    /// <summary>FastEndpoints' error response: the same body <see cref="Invalid(IDictionary{string, string[]})"/> writes.</summary>
+    public static HttpValidationProblemDetails ValidationBody(List<ValidationFailure> failures, HttpContext context, int status)
+    {
+        var errors = failures
+            .GroupBy(f => SnakeCase(f.PropertyName))
+            .ToDictionary(g => g.Key, g => g.Select(f => f.ErrorMessage).Distinct().ToArray());
+        return new HttpValidationProblemDetails(errors)
+        {
+            Status = status,
+            Type = "https://tools.ietf.org/html/rfc9110#section-15.5.1",
+            Title = ValidationTitle,
+            Detail = ValidationDetail(errors.Keys),
+            Extensions = { ["trace_id"] = System.Diagnostics.Activity.Current?.Id ?? context.TraceIdentifier },
+        };
+    }
+
+    /// <summary>"Items[0].ChatroomId" becomes "items[0].chatroom_id".</summary>
+    public static string SnakeCase(string propertyPath) =>
+        string.Join('.', propertyPath.Split('.').Select(JsonNamingPolicy.SnakeCaseLower.ConvertName));
+
+    private const string ValidationTitle = "One or more validation errors occurred.";
+
+    private static string ValidationDetail(IEnumerable<string> fields) => $"Invalid {string.Join(", ", fields)}; see errors.";
 }

@@ -1,12 +1,17 @@
 using System.Text.Json;
-using FluentValidation;
+using FastEndpoints;
+using FastEndpoints.Swagger;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
 
 namespace SliceChat.Infrastructure.Slices;
 
+/// <summary>FastEndpoints configured for the contract: snake_case JSON, its validation-problem shape, problem details for every error, OpenAPI.</summary>
 public static class SliceServices
 {
+    public const string DocumentPath = "/openapi/{documentName}.json";
+    public const string DocsPath = "/docs";
+
     public static readonly JsonSerializerOptions JsonOptions = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
 
     public static JsonSerializerOptions Configure(JsonSerializerOptions options)
@@ -19,50 +24,30 @@ public static class SliceServices
         return options;
     }
 
-    /// <summary>snake_case JSON, problem details for every error, validators, OpenAPI.</summary>
     public static IServiceCollection AddSlices(this IServiceCollection services)
     {
+        services.AddFastEndpoints();
+        // TypedResults (problems among them) and health responses are written with these options.
         services.Configure<JsonOptions>(o => Configure(o.SerializerOptions));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
             context.ProblemDetails.Detail ??= DefaultDetail(context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode));
         services.AddExceptionHandler<UnexpectedExceptionHandler>();
-
-        var validators = typeof(SliceServices).Assembly.GetTypes()
-            .Where(t => t is { IsClass: true, IsAbstract: false })
-            .SelectMany(t => t.GetInterfaces()
-                .Where(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IValidator<>))
-                .Select(i => (Service: i, Implementation: t)));
-        foreach (var (service, implementation) in validators)
+        services.SwaggerDocument(o =>
         {
-            services.AddSingleton(service, implementation);
-        }
-
-        services.AddOpenApi(o =>
-        {
-            o.AddDocumentTransformer((document, _, _) =>
+            o.EnableJWTBearerAuth = false;
+            o.DocumentSettings = s =>
             {
+                s.DocumentName = "v1";
+                s.Title = "SliceChat API";
+                s.Version = "v1";
+                s.Description = Realtime.SocketProtocolDoc.Markdown;
                 // OAuth2 password flow on the login route, so the docs page can authorize its requests.
-                document.Components ??= new Microsoft.OpenApi.OpenApiComponents();
-                document.Components.SecuritySchemes ??= new Dictionary<string, Microsoft.OpenApi.IOpenApiSecurityScheme>();
-                document.Components.SecuritySchemes["oauth2"] = new Microsoft.OpenApi.OpenApiSecurityScheme
+                s.AddAuth("oauth2", new NSwag.OpenApiSecurityScheme
                 {
-                    Type = Microsoft.OpenApi.SecuritySchemeType.OAuth2,
-                    Flows = new Microsoft.OpenApi.OpenApiOAuthFlows
-                    {
-                        Password = new Microsoft.OpenApi.OpenApiOAuthFlow { TokenUrl = new Uri("/api/v1/auth/login", UriKind.Relative) },
-                    },
-                };
-                document.Security ??= [];
-                document.Security.Add(new Microsoft.OpenApi.OpenApiSecurityRequirement
-                {
-                    [new Microsoft.OpenApi.OpenApiSecuritySchemeReference("oauth2", document)] = [],
+                    Type = NSwag.OpenApiSecuritySchemeType.OAuth2,
+                    Flows = new NSwag.OpenApiOAuthFlows { Password = new NSwag.OpenApiOAuthFlow { TokenUrl = Features.ApiRoutes.Login } },
                 });
-                return Task.CompletedTask;
-            });
-            // Every slice has a Request and a Response; qualify schema ids by namespace so they stay apart.
-            o.CreateSchemaReferenceId = info => info.Type.IsEnum || info.Type.Namespace?.StartsWith("SliceChat", StringComparison.Ordinal) != true
-                ? Microsoft.AspNetCore.OpenApi.OpenApiOptions.CreateDefaultSchemaReferenceId(info)
-                : info.Type.FullName!.Replace("SliceChat.Features.", "", StringComparison.Ordinal).Replace('+', '.');
+            };
         });
         return services;
     }
@@ -84,6 +69,34 @@ public static class SliceServices
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        return app;
+    }
+
+    /// <summary>Every slice (FastEndpoints finds them), the OpenAPI document and the docs page.</summary>
+    public static WebApplication MapSlices(this WebApplication app)
+    {
+        app.UseFastEndpoints(c =>
+        {
+            Configure(c.Serializer.Options);
+            // Route and query values bind by their snake_case names (before_seq, user_id).
+            c.Binding.UsePropertyNamingPolicy = true;
+            c.Binding.FailureMessage = (type, field, value) => $"'{value}' is not a valid {Nullable.GetUnderlyingType(type)?.Name ?? type.Name} for {field}.";
+            c.Binding.JsonExceptionTransformer = _ => new FluentValidation.Results.ValidationFailure(Problems.BodyField, "The body is not valid JSON of the expected shape.");
+            c.Errors.ProducesMetadataType = typeof(Microsoft.AspNetCore.Http.HttpValidationProblemDetails);
+            c.Errors.ResponseBuilder = (failures, context, status) => Problems.ValidationBody(failures, context, status);
+            // "Auth.Login" -> "AuthLogin"; aliases get the route's number.
+            c.Endpoints.NameGenerator = ctx => ctx.EndpointType.Namespace!.Replace("SliceChat.Features.", "", StringComparison.Ordinal)
+                .Replace(".", "", StringComparison.Ordinal) + (ctx.RouteNumber is > 0 ? ctx.RouteNumber.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
+        });
+        app.UseOpenApi(o => o.Path = DocumentPath);
+        app.UseSwaggerUi(o =>
+        {
+            o.Path = DocsPath;
+            o.DocumentPath = DocumentPath;
+            o.DocumentTitle = "SliceChat API";
+            o.OAuth2Client = new NSwag.AspNetCore.OAuth2ClientSettings { ClientId = "docs", AppName = "SliceChat docs" };
+        });
+        app.MapGet("/swagger", () => Results.Redirect(DocsPath)).ExcludeFromDescription();
         return app;
     }
 }

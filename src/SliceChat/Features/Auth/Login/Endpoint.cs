@@ -1,79 +1,40 @@
-using System.Text.Json;
-using FluentValidation;
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Identity;
-using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
-using SliceChat.Features.Users;
+using SliceChat.Infrastructure.Accounts;
 using SliceChat.Infrastructure.Limits;
-using SliceChat.Infrastructure.Persistence;
-using SliceChat.Infrastructure.Persistence.Entities;
 using SliceChat.Infrastructure.Security;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Auth.Login;
 
-public sealed class Endpoint : IEndpoint
+public sealed class Endpoint(Accounts accounts, LoginSessions sessions, RateLimits limits)
+    : Endpoint<Request, Results<Ok<TokenResponse>, ProblemHttpResult>>
 {
-    public const string Route = "/api/v1/auth/login";
-
-    /// <summary>Verified when the user is unknown, so both failures cost one hash verification.</summary>
-    private static readonly string UnknownUserHash = new PasswordHasher<User>().HashPassword(
-        new User { Username = "", NormalizedUsername = "", PasswordHash = "" }, Guid.NewGuid().ToString());
-
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapPost(Route, Handle).WithName("Login").WithTags("Auth").AllowAnonymous()
-            .Accepts<Request>("application/json", "application/x-www-form-urlencoded")
-            .ProducesValidationProblem()
-            .WithSummary("Log in with username (or email) and password");
-
-    public static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Handle(
-        HttpContext http, IValidator<Request> validator, ChatDbContext db, IPasswordHasher<User> hasher,
-        LoginSessions sessions, RateLimits limits, CancellationToken ct)
+    public override void Configure()
     {
-        var request = await ReadAsync(http, ct);
-        if (request is null)
+        Post(ApiRoutes.Login);
+        AllowAnonymous();
+        Description(b => b.Accepts<Request>("application/json", "application/x-www-form-urlencoded"), clearDefaults: true);
+        Summary(s =>
         {
-            return Problems.BadRequest("Send JSON {username, password} or a form username=&password=.");
-        }
-        var validation = await validator.ValidateAsync(request, ct);
-        if (!validation.IsValid)
-        {
-            return Problems.Invalid(validation);
-        }
+            s.Summary = "Log in with username (or email) and password";
+            s.Description = "JSON or an OAuth2 password-flow form. Unknown user and wrong password answer the same 401, in similar time.";
+            s.ExampleRequest = new Request { Username = "ada", Password = "correct horse battery" };
+        });
+    }
 
-        var login = UserRules.Normalize(request.Username!);
-        if (limits.TryLogin(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", login) is { } retryAfter)
+    public override async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
+    {
+        var clientAddress = HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (limits.TryLogin(clientAddress, AccountRules.Normalize(request.Username!)) is { } retryAfter)
         {
-            return Problems.TooManyRequests(http, retryAfter);
+            return Problems.TooManyRequests(HttpContext, retryAfter);
         }
-
-        var user = await db.Users.AsNoTracking()
-            .Where(u => u.DeletedAt == null && (u.NormalizedUsername == login || u.NormalizedEmail == login))
-            .FirstOrDefaultAsync(ct);
-        var verified = hasher.VerifyHashedPassword(user ?? new User { Username = "", NormalizedUsername = "", PasswordHash = "" },
-            user?.PasswordHash ?? UnknownUserHash, request.Password!);
-        if (user is null || verified == PasswordVerificationResult.Failed)
+        var user = await accounts.LoginAsync(request.Username!, request.Password!, ct);
+        if (user is null)
         {
             return Problems.Unauthorized("Incorrect username or password.");
         }
         return TypedResults.Ok(TokenResponse.From(await sessions.StartAsync(user, ct)));
-    }
-
-    private static async Task<Request?> ReadAsync(HttpContext http, CancellationToken ct)
-    {
-        try
-        {
-            if (http.Request.HasFormContentType)
-            {
-                var form = await http.Request.ReadFormAsync(ct);
-                return new Request(form["username"].FirstOrDefault(), form["password"].FirstOrDefault());
-            }
-            return http.Request.HasJsonContentType() ? await http.Request.ReadFromJsonAsync<Request>(ct) : null;
-        }
-        catch (Exception e) when (e is JsonException or InvalidDataException or BadHttpRequestException)
-        {
-            return null;
-        }
     }
 }

@@ -1,12 +1,14 @@
+using FastEndpoints;
 using FluentValidation;
+using SliceChat.Infrastructure.Accounts;
 
 namespace SliceChat.Features.Auth.Login;
 
-public sealed class Validator : AbstractValidator<Request>
+public sealed class Validator : Validator<Request>
 {
     public Validator()
     {
-        RuleFor(r => r.Username).NotEmpty().MaximumLength(254);
-        RuleFor(r => r.Password).NotEmpty().MaximumLength(128);
+        RuleFor(r => r.Username).NotEmpty().MaximumLength(AccountRules.EmailMax);
+        RuleFor(r => r.Password).NotEmpty().MaximumLength(AccountRules.PasswordMax);
     }
 }

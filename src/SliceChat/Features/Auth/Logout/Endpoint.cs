@@ -1,20 +1,27 @@
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceChat.Infrastructure.Security;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Auth.Logout;
 
-public sealed class Endpoint : IEndpoint
+public sealed record Request
 {
-    public const string Route = "/api/v1/auth/logout";
+    [FromClaim(Claims.SessionId)]
+    public Guid SessionId { get; init; }
+}
 
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapPost(Route, Handle).WithName("Logout").WithTags("Auth").RequireAuthorization()
-            .WithSummary("Revoke this login session everywhere: its access tokens, refresh token and sockets");
-
-    public static async Task<NoContent> Handle(CurrentUser user, LoginSessions sessions, CancellationToken ct)
+public sealed class Endpoint(LoginSessions sessions) : Endpoint<Request, NoContent>
+{
+    public override void Configure()
     {
-        await sessions.RevokeAsync([user.SessionId], ct);
+        Post(ApiRoutes.Logout);
+        Summary(s => s.Summary = "Revoke this login session everywhere: its access tokens, refresh token and sockets");
+    }
+
+    public override async Task<NoContent> ExecuteAsync(Request request, CancellationToken ct)
+    {
+        await sessions.RevokeAsync([request.SessionId], ct);
         return TypedResults.NoContent();
     }
 }

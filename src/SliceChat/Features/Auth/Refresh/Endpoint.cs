@@ -1,3 +1,4 @@
+using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceChat.Infrastructure.Security;
@@ -5,23 +6,30 @@ using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Auth.Refresh;
 
-public sealed record Request(string? RefreshToken);
+public sealed record Request
+{
+    public string? RefreshToken { get; init; }
+}
 
-public sealed class Validator : AbstractValidator<Request>
+public sealed class Validator : Validator<Request>
 {
     public Validator() => RuleFor(r => r.RefreshToken).NotEmpty().MaximumLength(256);
 }
 
-public sealed class Endpoint : IEndpoint
+public sealed class Endpoint(LoginSessions sessions) : Endpoint<Request, Results<Ok<TokenResponse>, ProblemHttpResult>>
 {
-    public const string Route = "/api/v1/auth/refresh";
+    public override void Configure()
+    {
+        Post(ApiRoutes.Refresh);
+        AllowAnonymous();
+        Summary(s =>
+        {
+            s.Summary = "Trade a refresh token for a new access and refresh token";
+            s.Description = "The old refresh token is spent; presenting a spent one revokes its whole login session.";
+        });
+    }
 
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapPost(Route, Handle).WithName("Refresh").WithTags("Auth").AllowAnonymous().WithValidation<Request>()
-            .WithSummary("Trade a refresh token for a new access and refresh token; the old one is spent");
-
-    public static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Handle(
-        Request request, LoginSessions sessions, CancellationToken ct)
+    public override async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
     {
         var tokens = await sessions.RefreshAsync(request.RefreshToken!, ct);
         return tokens is null

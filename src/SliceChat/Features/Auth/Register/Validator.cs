@@ -1,9 +1,10 @@
+using FastEndpoints;
 using FluentValidation;
-using SliceChat.Features.Users;
+using SliceChat.Infrastructure.Accounts;
 
 namespace SliceChat.Features.Auth.Register;
 
-public sealed class Validator : AbstractValidator<Request>
+public sealed class Validator : Validator<Request>
 {
     public Validator()
     {

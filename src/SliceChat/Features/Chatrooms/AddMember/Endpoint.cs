@@ -1,3 +1,4 @@
+using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -8,28 +9,31 @@ using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Chatrooms.AddMember;
 
-public sealed record Request(Guid? UserId);
+public sealed record Request : ChatroomRequest
+{
+    public Guid? UserId { get; init; }
+}
 
-public sealed class Validator : AbstractValidator<Request>
+public sealed class Validator : Validator<Request>
 {
     public Validator() => RuleFor(r => r.UserId).NotNull().NotEqual(Guid.Empty);
 }
 
-public sealed class Endpoint : IEndpoint
+public sealed class Endpoint(ChatroomAccess access, Membership membership, ChatDbContext db)
+    : Endpoint<Request, Results<Created<MemberResponse>, ProblemHttpResult>>
 {
-    public const string Route = "/api/v1/chatrooms/{id:guid}/members";
-
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapPost(Route, Handle).WithName("AddMember").WithTags("Chatrooms").RequireAuthorization().WithValidation<Request>()
-            .WithSummary("Add a user to a room: any member of a public room, only the owner of a private one");
-
-    public static async Task<Results<Created<MemberResponse>, ValidationProblem, ProblemHttpResult>> Handle(
-        Guid id, Request request, CurrentUser user, ChatroomAccess access, Membership membership, ChatDbContext db, CancellationToken ct)
+    public override void Configure()
     {
-        var room = await access.FindGroupAsync(id, user.Id, ct);
+        Post(ApiRoutes.Members);
+        Summary(s => s.Summary = "Add a user to a room: any member of a public room, only the owner of a private one");
+    }
+
+    public override async Task<Results<Created<MemberResponse>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
+    {
+        var room = await access.FindGroupAsync(request.Id, request.CallerId, ct);
         if (room is null)
         {
-            return Problems.NotFound("No such chatroom.");
+            return Problems.ChatroomNotFound();
         }
         if (!room.IsMember || (room.Room.IsPrivate && !room.IsOwner))
         {
@@ -41,13 +45,13 @@ public sealed class Endpoint : IEndpoint
             return Problems.NotFound("No such user.");
         }
 
-        var alreadyMember = await db.Members.AnyAsync(m => m.ChatroomId == id && m.UserId == userId, ct);
-        if (!alreadyMember && !await membership.AddAsync(id, userId, MemberRole.Member, ct))
+        var alreadyMember = await db.Members.AnyAsync(m => m.ChatroomId == request.Id && m.UserId == userId, ct);
+        if (!alreadyMember && !await membership.AddAsync(request.Id, userId, MemberRole.Member, ct))
         {
-            return Problems.NotFound("No such chatroom.");
+            return Problems.ChatroomNotFound();
         }
         // Idempotent: adding a member again answers the same 201 with the membership as it stands.
-        var member = await db.MemberResponses(m => m.ChatroomId == id && m.UserId == userId).SingleAsync(ct);
-        return TypedResults.Created(Members.Endpoint.RouteFor(id), member);
+        var member = await db.MemberResponses(m => m.ChatroomId == request.Id && m.UserId == userId).SingleAsync(ct);
+        return TypedResults.Created(ApiRoutes.Fill(ApiRoutes.Members, request.Id), member);
     }
 }

@@ -1,3 +1,4 @@
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
@@ -6,28 +7,30 @@ using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Chatrooms.Delete;
 
-public sealed class Endpoint : IEndpoint
+public sealed record Request : ChatroomRequest;
+
+public sealed class Endpoint(ChatroomAccess access, ChatEvents events, ChatDbContext db) : Endpoint<Request, Results<NoContent, ProblemHttpResult>>
 {
-    public const string Route = "/api/v1/chatrooms/{id:guid}";
-
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapDelete(Route, Handle).WithName("DeleteChatroom").WithTags("Chatrooms").RequireAuthorization()
-            .WithSummary("Delete a room with its members and messages (owner only)");
-
-    public static async Task<Results<NoContent, ProblemHttpResult>> Handle(Guid id, CurrentUser user, ChatroomAccess access, ChatEvents events, ChatDbContext db, CancellationToken ct)
+    public override void Configure()
     {
-        var room = await access.FindGroupAsync(id, user.Id, ct);
+        Delete(ApiRoutes.Chatroom);
+        Summary(s => s.Summary = "Delete a room with its members and messages (owner only)");
+    }
+
+    public override async Task<Results<NoContent, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
+    {
+        var room = await access.FindGroupAsync(request.Id, request.CallerId, ct);
         if (room is null)
         {
-            return Problems.NotFound("No such chatroom.");
+            return Problems.ChatroomNotFound();
         }
         if (!room.IsOwner)
         {
             return Problems.Forbidden("Only the owner deletes a room.");
         }
         // Members and messages go with the room (cascading foreign keys).
-        await db.Chatrooms.Where(r => r.Id == id).ExecuteDeleteAsync(ct);
-        await events.ChatroomDeletedAsync(id);
+        await db.Chatrooms.Where(r => r.Id == request.Id).ExecuteDeleteAsync(ct);
+        await events.ChatroomDeletedAsync(request.Id);
         return TypedResults.NoContent();
     }
 }

@@ -1,27 +1,23 @@
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Chatrooms.Get;
 
-public sealed class Endpoint : IEndpoint
+public sealed record Request : ChatroomRequest;
+
+public sealed class Endpoint(ChatroomAccess access, ChatDbContext db) : Endpoint<Request, Results<Ok<RoomResponse>, ProblemHttpResult>>
 {
-    public const string Route = "/api/v1/chatrooms/{id:guid}";
-
-    public static string RouteFor(Guid id) => $"/api/v1/chatrooms/{id}";
-
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet(Route, Handle).WithName("GetChatroom").WithTags("Chatrooms").RequireAuthorization()
-            .WithSummary("A room visible to the caller");
-
-    public static async Task<Results<Ok<RoomResponse>, ProblemHttpResult>> Handle(Guid id, CurrentUser user, ChatroomAccess access, ChatDbContext db, CancellationToken ct)
+    public override void Configure()
     {
-        if (await access.FindGroupAsync(id, user.Id, ct) is null)
-        {
-            return Problems.NotFound("No such chatroom.");
-        }
-        return TypedResults.Ok(await db.Responses(db.Chatrooms.Where(r => r.Id == id)).SingleAsync(ct));
+        Get(ApiRoutes.Chatroom);
+        Summary(s => s.Summary = "A room visible to the caller");
     }
+
+    public override async Task<Results<Ok<RoomResponse>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct) =>
+        await access.FindGroupAsync(request.Id, request.CallerId, ct) is null
+            ? Problems.ChatroomNotFound()
+            : TypedResults.Ok(await db.RoomResponseAsync(request.Id, ct));
 }

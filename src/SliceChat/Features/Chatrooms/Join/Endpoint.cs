@@ -1,5 +1,5 @@
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
@@ -7,26 +7,23 @@ using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Chatrooms.Join;
 
-public sealed class Endpoint : IEndpoint
+public sealed record Request : ChatroomRequest;
+
+public sealed class Endpoint(ChatroomAccess access, Membership membership, ChatDbContext db) : Endpoint<Request, Results<Ok<RoomResponse>, ProblemHttpResult>>
 {
-    public const string Route = "/api/v1/chatrooms/{id:guid}/join";
-
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapPost(Route, Handle).WithName("JoinChatroom").WithTags("Chatrooms").RequireAuthorization()
-            .WithSummary("Join a public room (idempotent)");
-
-    public static async Task<Results<Ok<RoomResponse>, ProblemHttpResult>> Handle(
-        Guid id, CurrentUser user, ChatroomAccess access, Membership membership, ChatDbContext db, CancellationToken ct)
+    public override void Configure()
     {
-        var room = await access.FindGroupAsync(id, user.Id, ct);
-        if (room is null)
+        Post(ApiRoutes.JoinChatroom);
+        Summary(s => s.Summary = "Join a public room (idempotent)");
+    }
+
+    public override async Task<Results<Ok<RoomResponse>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
+    {
+        var room = await access.FindGroupAsync(request.Id, request.CallerId, ct);
+        if (room is null || (!room.IsMember && !await membership.AddAsync(request.Id, request.CallerId, MemberRole.Member, ct)))
         {
-            return Problems.NotFound("No such chatroom.");
+            return Problems.ChatroomNotFound();
         }
-        if (!room.IsMember && !await membership.AddAsync(room.Room.Id, user.Id, MemberRole.Member, ct))
-        {
-            return Problems.NotFound("No such chatroom.");
-        }
-        return TypedResults.Ok(await db.Responses(db.Chatrooms.Where(r => r.Id == id)).SingleAsync(ct));
+        return TypedResults.Ok(await db.RoomResponseAsync(request.Id, ct));
     }
 }

@@ -1,25 +1,32 @@
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Chatrooms.Leave;
 
-public sealed class Endpoint : IEndpoint
+public sealed record Request : ChatroomRequest;
+
+public sealed class Endpoint(ChatroomAccess access, Membership membership) : Endpoint<Request, Results<NoContent, ProblemHttpResult>>
 {
-    public const string Route = "/api/v1/chatrooms/{id:guid}/leave";
-
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapPost(Route, Handle).WithName("LeaveChatroom").WithTags("Chatrooms").RequireAuthorization()
-            .WithSummary("Leave a room; an owner who leaves hands the room to its longest-standing member");
-
-    public static async Task<Results<NoContent, ProblemHttpResult>> Handle(Guid id, CurrentUser user, ChatroomAccess access, Membership membership, CancellationToken ct)
+    public override void Configure()
     {
-        var room = await access.FindGroupAsync(id, user.Id, ct);
-        if (room is null || !room.IsMember)
+        Post(ApiRoutes.LeaveChatroom);
+        Summary(s => s.Summary = "Leave a room; an owner who leaves hands the room to its longest-standing member");
+    }
+
+    public override async Task<Results<NoContent, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
+    {
+        var room = await access.FindGroupAsync(request.Id, request.CallerId, ct);
+        if (room is null)
         {
-            return Problems.NotFound(room is null ? "No such chatroom." : "You are not a member of this chatroom.");
+            return Problems.ChatroomNotFound();
         }
-        await membership.RemoveAsync(id, user.Id, ct);
+        if (!room.IsMember)
+        {
+            return Problems.NotFound("You are not a member of this chatroom.");
+        }
+        await membership.RemoveAsync(request.Id, request.CallerId, ct);
         return TypedResults.NoContent();
     }
 }

@@ -1,3 +1,4 @@
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
@@ -6,23 +7,18 @@ using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Chatrooms.Members;
 
-public sealed class Endpoint : IEndpoint
+public sealed record Request : ChatroomRequest;
+
+public sealed class Endpoint(ChatroomAccess access, ChatDbContext db) : Endpoint<Request, Results<Ok<List<MemberResponse>>, ProblemHttpResult>>
 {
-    public const string Route = "/api/v1/chatrooms/{id:guid}/members";
-
-    public static string RouteFor(Guid id) => $"/api/v1/chatrooms/{id}/members";
-
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet(Route, Handle).WithName("ListMembers").WithTags("Chatrooms").RequireAuthorization()
-            .WithSummary("Members of a visible room (never their emails)");
-
-    public static async Task<Results<Ok<List<MemberResponse>>, ProblemHttpResult>> Handle(Guid id, CurrentUser user, ChatroomAccess access, ChatDbContext db, CancellationToken ct)
+    public override void Configure()
     {
-        if (await access.FindGroupAsync(id, user.Id, ct) is null)
-        {
-            return Problems.NotFound("No such chatroom.");
-        }
-        var members = await db.MemberResponses(m => m.ChatroomId == id).ToListAsync(ct);
-        return TypedResults.Ok(members);
+        Get(ApiRoutes.Members);
+        Summary(s => s.Summary = "Members of a visible room (never their emails)");
     }
+
+    public override async Task<Results<Ok<List<MemberResponse>>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct) =>
+        await access.FindGroupAsync(request.Id, request.CallerId, ct) is null
+            ? Problems.ChatroomNotFound()
+            : TypedResults.Ok(await db.MemberResponses(m => m.ChatroomId == request.Id).ToListAsync(ct));
 }

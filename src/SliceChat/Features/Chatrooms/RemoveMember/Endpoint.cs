@@ -1,3 +1,4 @@
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
@@ -6,41 +7,48 @@ using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Chatrooms.RemoveMember;
 
-public sealed class Endpoint : IEndpoint
+public sealed record Request : ChatroomRequest
 {
-    public const string Route = "/api/v1/chatrooms/{id:guid}/members/{userId}";
+    /// <summary>A member's id, or <c>me</c>.</summary>
+    public string UserId { get; init; } = "";
+}
 
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapDelete(Route, Handle).WithName("RemoveMember").WithTags("Chatrooms").RequireAuthorization()
-            .WithSummary("The owner removes a member; 'me' (or one's own id) leaves");
+public sealed class Endpoint(ChatroomAccess access, Membership membership, ChatDbContext db) : Endpoint<Request, Results<NoContent, ProblemHttpResult>>
+{
+    public const string Me = "me";
 
-    public static async Task<Results<NoContent, ProblemHttpResult>> Handle(
-        Guid id, string userId, CurrentUser user, ChatroomAccess access, Membership membership, ChatDbContext db, CancellationToken ct)
+    public override void Configure()
+    {
+        Delete(ApiRoutes.Member);
+        Summary(s => s.Summary = "The owner removes a member; 'me' (or one's own id) leaves");
+    }
+
+    public override async Task<Results<NoContent, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
     {
         Guid target;
-        if (userId == "me")
+        if (request.UserId == Me)
         {
-            target = user.Id;
+            target = request.CallerId;
         }
-        else if (!Guid.TryParse(userId, out target))
+        else if (!Guid.TryParse(request.UserId, out target))
         {
             return Problems.NotFound("No such member.");
         }
 
-        var room = await access.FindGroupAsync(id, user.Id, ct);
+        var room = await access.FindGroupAsync(request.Id, request.CallerId, ct);
         if (room is null)
         {
-            return Problems.NotFound("No such chatroom.");
+            return Problems.ChatroomNotFound();
         }
-        if (target != user.Id && !room.IsOwner)
+        if (target != request.CallerId && !room.IsOwner)
         {
             return Problems.Forbidden("Only the owner removes members.");
         }
-        if (!await db.Members.AnyAsync(m => m.ChatroomId == id && m.UserId == target, ct))
+        if (!await db.Members.AnyAsync(m => m.ChatroomId == request.Id && m.UserId == target, ct))
         {
             return Problems.NotFound("No such member.");
         }
-        await membership.RemoveAsync(id, target, ct);
+        await membership.RemoveAsync(request.Id, target, ct);
         return TypedResults.NoContent();
     }
 }

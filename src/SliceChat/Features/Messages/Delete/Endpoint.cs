@@ -1,38 +1,31 @@
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
-using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Messages.Delete;
 
-public sealed class Endpoint : IEndpoint
+public sealed record Request : CallerRequest
 {
-    public const string Route = "/api/v1/messages/{id:guid}";
+    public Guid Id { get; init; }
+}
 
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapDelete(Route, Handle).WithName("DeleteMessage").WithTags("Messages").RequireAuthorization()
-            .WithSummary("Delete one's own message: its content goes, its seq stays");
-
-    public static async Task<Results<NoContent, ProblemHttpResult>> Handle(Guid id, CurrentUser user, ChatDbContext db, ChatEvents events, CancellationToken ct)
+public sealed class Endpoint(AuthoredMessages messages) : Endpoint<Request, Results<NoContent, ProblemHttpResult>>
+{
+    public override void Configure()
     {
-        var (message, check) = await AuthoredMessage.FindAsync(db, id, user.Id, ct);
-        if (check == AuthorCheck.NotAuthor)
+        Delete(ApiRoutes.Message);
+        Summary(s => s.Summary = "Delete one's own message: its content goes, its seq stays");
+    }
+
+    public override async Task<Results<NoContent, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
+    {
+        var (outcome, _) = await messages.ChangeAsync(request.Id, request.CallerId, content: "", delete: true, ct);
+        return outcome switch
         {
-            return Problems.Forbidden("Only the author deletes a message.");
-        }
-        if (message is null)
-        {
-            return Problems.NotFound("No such message.");
-        }
-        var deletedAt = Clock.Now();
-        var deleted = await db.Messages.Where(m => m.Id == message.Id && m.DeletedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Content, "").SetProperty(m => m.DeletedAt, deletedAt), ct);
-        if (deleted == 0)
-        {
-            return Problems.NotFound("No such message.");
-        }
-        await events.PublishAsync(message.ChatroomId, ChatEvents.MessageDeleted, await db.Messages.Where(m => m.Id == message.Id).Responses(db).SingleAsync(ct));
-        return TypedResults.NoContent();
+            AuthoredChange.Done => TypedResults.NoContent(),
+            AuthoredChange.NotAuthor => Problems.Forbidden("Only the author deletes a message."),
+            _ => Problems.NotFound("No such message."),
+        };
     }
 }

@@ -1,32 +1,36 @@
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Messages.DmHistory;
 
-public sealed class Endpoint : IEndpoint
+public sealed record Request : HistoryPageRequest
 {
-    public const string Route = "/api/v1/messages/dm/{userId:guid}";
+    public Guid UserId { get; init; }
+}
 
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet(Route, Handle).WithName("DirectHistory").WithTags("Messages").RequireAuthorization()
-            .WithSummary("A page of the direct conversation with a user; empty if the pair never talked");
+public sealed class Validator : HistoryPageValidator<Request>;
 
-    public static async Task<Results<Ok<HistoryResponse>, ValidationProblem, ProblemHttpResult>> Handle(
-        Guid userId, [AsParameters] PageQuery query, CurrentUser user, ChatDbContext db, CancellationToken ct)
+public sealed class Endpoint(ChatDbContext db) : Endpoint<Request, Results<Ok<HistoryResponse>, ProblemHttpResult>>
+{
+    public override void Configure()
     {
-        if (HistoryPage.Validate(query) is { } invalid)
-        {
-            return invalid;
-        }
-        if (!await db.Users.AnyAsync(u => u.Id == userId, ct))
+        Get(ApiRoutes.DirectHistory);
+        Summary(s => s.Summary = "A page of the direct conversation with a user; empty if the pair never talked");
+    }
+
+    public override async Task<Results<Ok<HistoryResponse>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
+    {
+        if (!await db.Users.AnyAsync(u => u.Id == request.UserId, ct))
         {
             return Problems.NotFound("No such user.");
         }
-        var key = Chatroom.DirectKeyOf(user.Id, userId);
+        var key = Chatroom.DirectKeyOf(request.CallerId, request.UserId);
         var chatroomId = await db.Chatrooms.Where(c => c.DirectKey == key).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
-        return TypedResults.Ok(chatroomId is { } id ? await HistoryPage.LoadAsync(db, id, query, ct) : HistoryResponse.Empty);
+        return TypedResults.Ok(chatroomId is { } id ? await HistoryPage.LoadAsync(db, id, request, ct) : HistoryResponse.Empty);
     }
 }

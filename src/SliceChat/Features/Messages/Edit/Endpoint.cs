@@ -1,49 +1,42 @@
+using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
-using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Messages.Edit;
 
-public sealed record Request(string? Content);
+public sealed record Request : CallerRequest
+{
+    public Guid Id { get; init; }
+    public string? Content { get; init; }
+}
 
-public sealed class Validator : AbstractValidator<Request>
+public sealed class Validator : Validator<Request>
 {
     public Validator() => RuleFor(r => r.Content).ValidContent();
 }
 
-public sealed class Endpoint : IEndpoint
+public sealed class Endpoint(AuthoredMessages messages) : Endpoint<Request, Results<Ok<MessageResponse>, ProblemHttpResult>>
 {
-    public const string Route = "/api/v1/messages/{id:guid}";
-
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapPatch(Route, Handle).WithName("EditMessage").WithTags("Messages").RequireAuthorization().WithValidation<Request>()
-            .WithSummary("Edit one's own message");
-
-    public static async Task<Results<Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> Handle(
-        Guid id, Request request, CurrentUser user, ChatDbContext db, ChatEvents events, CancellationToken ct)
+    public override void Configure()
     {
-        var (message, check) = await AuthoredMessage.FindAsync(db, id, user.Id, ct);
-        if (check == AuthorCheck.NotAuthor)
+        Patch(ApiRoutes.Message);
+        Summary(s =>
         {
-            return Problems.Forbidden("Only the author edits a message.");
-        }
-        if (message is null)
+            s.Summary = "Edit one's own message";
+            s.ExampleRequest = new Request { Content = "Hello, room (edited)" };
+        });
+    }
+
+    public override async Task<Results<Ok<MessageResponse>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
+    {
+        var (outcome, message) = await messages.ChangeAsync(request.Id, request.CallerId, request.Content!, delete: false, ct);
+        return outcome switch
         {
-            return Problems.NotFound("No such message.");
-        }
-        // Conditional: an edit racing a delete must not bring the content back.
-        var editedAt = Clock.Now();
-        var edited = await db.Messages.Where(m => m.Id == message.Id && m.DeletedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.Content, request.Content!).SetProperty(m => m.EditedAt, editedAt), ct);
-        if (edited == 0)
-        {
-            return Problems.NotFound("No such message.");
-        }
-        var response = await db.Messages.Where(m => m.Id == message.Id).Responses(db).SingleAsync(ct);
-        await events.PublishAsync(message.ChatroomId, ChatEvents.MessageUpdated, response);
-        return TypedResults.Ok(response);
+            AuthoredChange.Done => TypedResults.Ok(message),
+            AuthoredChange.NotAuthor => Problems.Forbidden("Only the author edits a message."),
+            _ => Problems.NotFound("No such message."),
+        };
     }
 }

@@ -1,3 +1,4 @@
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Persistence;
@@ -5,30 +6,32 @@ using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Messages.History;
 
-public sealed class Endpoint : IEndpoint
+public sealed record Request : HistoryPageRequest
 {
-    public const string Route = "/api/v1/chatrooms/{id:guid}/messages";
+    public Guid Id { get; init; }
+}
 
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet(Route, Handle).WithName("RoomHistory").WithTags("Messages").RequireAuthorization()
-            .WithSummary("A page of a conversation's messages, ascending by seq");
+public sealed class Validator : HistoryPageValidator<Request>;
 
-    public static async Task<Results<Ok<HistoryResponse>, ValidationProblem, ProblemHttpResult>> Handle(
-        Guid id, [AsParameters] PageQuery query, CurrentUser user, ChatroomAccess access, ChatDbContext db, CancellationToken ct)
+public sealed class Endpoint(ChatroomAccess access, ChatDbContext db) : Endpoint<Request, Results<Ok<HistoryResponse>, ProblemHttpResult>>
+{
+    public override void Configure()
     {
-        if (HistoryPage.Validate(query) is { } invalid)
-        {
-            return invalid;
-        }
-        var room = await access.FindAsync(id, user.Id, ct);
+        Get(ApiRoutes.ChatroomMessages);
+        Summary(s => s.Summary = "A page of a room's messages, ascending by seq (before_seq: older; after_seq: newer)");
+    }
+
+    public override async Task<Results<Ok<HistoryResponse>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
+    {
+        var room = await access.FindAsync(request.Id, request.CallerId, ct);
         if (room is null)
         {
-            return Problems.NotFound("No such chatroom.");
+            return Problems.ChatroomNotFound();
         }
         if (!room.IsMember)
         {
             return Problems.Forbidden("You are not a member of this chatroom.");
         }
-        return TypedResults.Ok(await HistoryPage.LoadAsync(db, id, query, ct));
+        return TypedResults.Ok(await HistoryPage.LoadAsync(db, request.Id, request, ct));
     }
 }

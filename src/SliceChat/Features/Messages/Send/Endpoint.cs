@@ -1,13 +1,18 @@
-using SliceChat.Infrastructure.Conversations;
+using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
+using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Messages.Send;
 
-public sealed record Request(string? Content, string? ClientMessageId);
+public sealed record Request : ChatroomRequest
+{
+    public string? Content { get; init; }
+    public string? ClientMessageId { get; init; }
+}
 
-public sealed class Validator : AbstractValidator<Request>
+public sealed class Validator : Validator<Request>
 {
     public Validator()
     {
@@ -16,15 +21,21 @@ public sealed class Validator : AbstractValidator<Request>
     }
 }
 
-public sealed class Endpoint : IEndpoint
+public sealed class Endpoint(MessageWriter writer)
+    : Endpoint<Request, Results<Created<MessageResponse>, Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>>
 {
-    public const string Route = "/api/v1/chatrooms/{id:guid}/messages";
+    public override void Configure()
+    {
+        Post(ApiRoutes.ChatroomMessages);
+        Summary(s =>
+        {
+            s.Summary = "Post to a room";
+            s.Description = "Broadcast to every member's sockets. A repeated client_message_id answers 200 with the original and broadcasts nothing.";
+            s.ExampleRequest = new Request { Content = "Hello, room!", ClientMessageId = "c-1" };
+        });
+    }
 
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapPost(Route, Handle).WithName("SendMessage").WithTags("Messages").RequireAuthorization().WithValidation<Request>()
-            .WithSummary("Post to a room; a repeated client_message_id answers 200 with the original");
-
-    public static async Task<Results<Created<MessageResponse>, Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> Handle(
-        Guid id, Request request, CurrentUser user, MessageWriter writer, HttpContext http, CancellationToken ct) =>
-        SendResultHttp.ToHttp(await writer.SendToRoomAsync(id, user.Id, request.Content!, request.ClientMessageId, ct), http);
+    public override async Task<Results<Created<MessageResponse>, Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> ExecuteAsync(
+        Request request, CancellationToken ct) =>
+        SendResultHttp.ToHttp(await writer.SendToRoomAsync(request.Id, request.CallerId, request.Content!, request.ClientMessageId, ct), HttpContext);
 }

@@ -1,13 +1,19 @@
-using SliceChat.Infrastructure.Conversations;
+using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
+using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Messages.SendDm;
 
-public sealed record Request(Guid? RecipientId, string? Content, string? ClientMessageId);
+public sealed record Request : CallerRequest
+{
+    public Guid? RecipientId { get; init; }
+    public string? Content { get; init; }
+    public string? ClientMessageId { get; init; }
+}
 
-public sealed class Validator : AbstractValidator<Request>
+public sealed class Validator : Validator<Request>
 {
     public Validator()
     {
@@ -17,15 +23,21 @@ public sealed class Validator : AbstractValidator<Request>
     }
 }
 
-public sealed class Endpoint : IEndpoint
+public sealed class Endpoint(MessageWriter writer)
+    : Endpoint<Request, Results<Created<MessageResponse>, Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>>
 {
-    public const string Route = "/api/v1/messages/dm";
+    public override void Configure()
+    {
+        Post(ApiRoutes.DirectMessages);
+        Summary(s =>
+        {
+            s.Summary = "Send a direct message";
+            s.Description = "The pair's conversation is created on first use (exactly one per pair).";
+            s.ExampleRequest = new Request { RecipientId = Guid.Empty, Content = "Hi!", ClientMessageId = "c-1" };
+        });
+    }
 
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapPost(Route, Handle).WithName("SendDirectMessage").WithTags("Messages").RequireAuthorization().WithValidation<Request>()
-            .WithSummary("Send a direct message; the pair's conversation is created on first use");
-
-    public static async Task<Results<Created<MessageResponse>, Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> Handle(
-        Request request, CurrentUser user, MessageWriter writer, HttpContext http, CancellationToken ct) =>
-        SendResultHttp.ToHttp(await writer.SendDirectAsync(request.RecipientId!.Value, user.Id, request.Content!, request.ClientMessageId, ct), http);
+    public override async Task<Results<Created<MessageResponse>, Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> ExecuteAsync(
+        Request request, CancellationToken ct) =>
+        SendResultHttp.ToHttp(await writer.SendDirectAsync(request.RecipientId!.Value, request.CallerId, request.Content!, request.ClientMessageId, ct), HttpContext);
 }

@@ -1,4 +1,4 @@
-using System.Globalization;
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Realtime;
@@ -6,59 +6,60 @@ using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Realtime.Socket;
 
-/// <summary>
-/// The WebSocket endpoints. Everything that can refuse a socket (token, room visibility, membership)
-/// answers before the upgrade, as plain HTTP problem details.
-/// </summary>
-public sealed class Endpoint : IEndpoint
+public sealed record Request : CallerRequest
 {
-    public const string UserRoute = "/ws/chat";
-    public const string RoomRoute = "/ws/chatrooms/{id:guid}";
-    public const string RoomAliasRoute = "/api/v1/ws/chatrooms/{id:guid}";
+    /// <summary>Set on a room socket's route; a user socket has none.</summary>
+    public Guid? ChatroomId { get; init; }
 
-    public static void Map(IEndpointRouteBuilder app)
+    [FromClaim(Claims.Username)]
+    public string Username { get; init; } = "";
+
+    [FromClaim(Claims.SessionId)]
+    public Guid SessionId { get; init; }
+
+    /// <summary>The access token's expiry (unix seconds): the socket closes with 4401 then, unless an <c>auth</c> frame extends it.</summary>
+    [FromClaim("exp")]
+    public long ExpiresAt { get; init; }
+}
+
+/// <summary>
+/// The WebSocket endpoints: a GET that accepts the upgrade. Everything that can refuse a socket (token, room
+/// visibility, membership) answers before the upgrade, as plain HTTP problem details.
+/// </summary>
+public sealed class Endpoint(ChatroomAccess access) : Endpoint<Request, Results<EmptyHttpResult, ProblemHttpResult>>
+{
+    public override void Configure()
     {
-        app.MapGet(UserRoute, HandleUser).WithName("UserSocket").WithTags("Realtime").RequireAuthorization()
-            .WithSummary("WebSocket carrying every conversation of the user (token by header or ?token=)");
-        app.MapGet(RoomRoute, HandleRoom).WithName("RoomSocket").WithTags("Realtime").RequireAuthorization()
-            .WithSummary("WebSocket scoped to one room");
-        app.MapGet(RoomAliasRoute, HandleRoom).WithName("RoomSocketAlias").WithTags("Realtime").RequireAuthorization()
-            .WithSummary("WebSocket scoped to one room (alias)");
+        Get(ApiRoutes.UserSocket, ApiRoutes.RoomSocket, ApiRoutes.RoomSocketAlias);
+        Summary(s =>
+        {
+            s.Summary = "WebSocket: /ws/chat carries every conversation of the user, /ws/chatrooms/{chatroom_id} one room";
+            s.Description = "Token by Authorization header or ?token=. The frames are described on the docs page.";
+        });
     }
 
-    public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> HandleUser(HttpContext http, CurrentUser user)
+    public override async Task<Results<EmptyHttpResult, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
     {
-        if (!http.WebSockets.IsWebSocketRequest)
+        if (!HttpContext.WebSockets.IsWebSocketRequest)
         {
             return Problems.BadRequest("This endpoint only speaks WebSocket.");
         }
-        using var session = Session(http);
-        await session.RunAsync(http, user, ExpiresAt(http), SocketScope.User, null);
+        if (request.ChatroomId is { } chatroomId)
+        {
+            var room = await access.FindAsync(chatroomId, request.CallerId, ct);
+            if (room is null)
+            {
+                return Problems.ChatroomNotFound();
+            }
+            if (!room.IsMember)
+            {
+                return Problems.Forbidden("You are not a member of this chatroom.");
+            }
+        }
+        using var session = ActivatorUtilities.CreateInstance<SocketSession>(HttpContext.RequestServices);
+        await session.RunAsync(HttpContext, new CurrentUser(request.CallerId, request.Username, request.SessionId),
+            DateTimeOffset.FromUnixTimeSeconds(request.ExpiresAt),
+            request.ChatroomId is null ? SocketScope.User : SocketScope.Room, request.ChatroomId);
         return TypedResults.Empty;
     }
-
-    public static async Task<Results<EmptyHttpResult, ProblemHttpResult>> HandleRoom(Guid id, HttpContext http, CurrentUser user, ChatroomAccess access)
-    {
-        if (!http.WebSockets.IsWebSocketRequest)
-        {
-            return Problems.BadRequest("This endpoint only speaks WebSocket.");
-        }
-        var room = await access.FindAsync(id, user.Id, http.RequestAborted);
-        if (room is null)
-        {
-            return Problems.NotFound("No such chatroom.");
-        }
-        if (!room.IsMember)
-        {
-            return Problems.Forbidden("You are not a member of this chatroom.");
-        }
-        using var session = Session(http);
-        await session.RunAsync(http, user, ExpiresAt(http), SocketScope.Room, id);
-        return TypedResults.Empty;
-    }
-
-    private static SocketSession Session(HttpContext http) => ActivatorUtilities.CreateInstance<SocketSession>(http.RequestServices);
-
-    private static DateTimeOffset ExpiresAt(HttpContext http) =>
-        DateTimeOffset.FromUnixTimeSeconds(long.Parse(http.User.FindFirst("exp")!.Value, CultureInfo.InvariantCulture));
 }

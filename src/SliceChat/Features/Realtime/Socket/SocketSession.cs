@@ -30,11 +30,11 @@ public sealed partial class SocketSession(
     ChatEvents events,
     RateLimits rateLimits,
     SessionRevocation revocation,
-    IValidator<ClientFrame> sendValidator,
     IOptionsMonitor<JwtBearerOptions> bearer,
     IOptions<LimitsOptions> limits,
     ILogger<SocketSession> logger) : IDisposable
 {
+    private static readonly Validator SendValidator = new();
     private static readonly TimeSpan FollowTimeout = TimeSpan.FromSeconds(10);
     private SocketConnection connection = null!;
     private CurrentUser user = null!;
@@ -261,10 +261,10 @@ public sealed partial class SocketSession(
 
     private async Task SendAsync(ClientFrame frame, Func<MessageWriter, string, Task<SendResult>> send)
     {
-        var validation = await sendValidator.ValidateAsync(frame);
+        var validation = await SendValidator.ValidateAsync(frame);
         if (!validation.IsValid)
         {
-            var errors = string.Join(" ", validation.Errors.Select(e => $"{SnakeCaseKeys.Convert(e.PropertyName)}: {e.ErrorMessage}"));
+            var errors = string.Join(" ", validation.Errors.Select(e => $"{Problems.SnakeCase(e.PropertyName)}: {e.ErrorMessage}"));
             Reply(SocketFrames.Error("validation_failed", errors, frame.ClientMessageId));
             return;
         }

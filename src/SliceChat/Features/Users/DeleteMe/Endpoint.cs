@@ -1,37 +1,38 @@
+using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using SliceChat.Infrastructure.Accounts;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Persistence;
-using SliceChat.Infrastructure.Persistence.Entities;
 using SliceChat.Infrastructure.Security;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Users.DeleteMe;
 
-public sealed record Request(string? CurrentPassword);
-
-public sealed class Validator : AbstractValidator<Request>
+public sealed record Request : CallerRequest
 {
-    public Validator() => RuleFor(r => r.CurrentPassword).NotEmpty().MaximumLength(UserRules.PasswordMax);
+    public string? CurrentPassword { get; init; }
 }
 
-public sealed class Endpoint : IEndpoint
+public sealed class Validator : Validator<Request>
 {
-    public const string Route = "/api/v1/users/me";
+    public Validator() => RuleFor(r => r.CurrentPassword).NotEmpty().MaximumLength(AccountRules.PasswordMax);
+}
 
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapDelete(Route, Handle).WithName("DeleteMe").WithTags("Users").RequireAuthorization().WithValidation<Request>()
-            .Accepts<Request>("application/json")
-            .WithSummary("Delete the account: sessions revoked, email and name erased, messages kept under a tombstone name");
-
-    public static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Handle(
-        [Microsoft.AspNetCore.Mvc.FromBody] Request request, CurrentUser current, ChatDbContext db, IPasswordHasher<User> hasher,
-        LoginSessions sessions, Membership membership, CancellationToken ct)
+public sealed class Endpoint(ChatDbContext db, Accounts accounts, LoginSessions sessions, Membership membership)
+    : Endpoint<Request, Results<NoContent, ProblemHttpResult>>
+{
+    public override void Configure()
     {
-        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == current.Id && u.DeletedAt == null, ct);
-        if (user is null || hasher.VerifyHashedPassword(user, user.PasswordHash, request.CurrentPassword!) == PasswordVerificationResult.Failed)
+        Delete(ApiRoutes.Me);
+        Summary(s => s.Summary = "Delete the account: sessions revoked, email and name erased, messages kept under a tombstone name");
+    }
+
+    public override async Task<Results<NoContent, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
+    {
+        var user = await accounts.VerifyPasswordAsync(request.CallerId, request.CurrentPassword!, ct);
+        if (user is null)
         {
             return Problems.Unauthorized("The current password is wrong.");
         }

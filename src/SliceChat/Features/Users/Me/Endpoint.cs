@@ -1,24 +1,25 @@
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using SliceChat.Infrastructure.Accounts;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Users.Me;
 
-public sealed class Endpoint : IEndpoint
-{
-    public const string Route = "/api/v1/users/me";
-    public const string AliasRoute = "/api/v1/auth/me";
+public sealed record Request : CallerRequest;
 
-    public static void Map(IEndpointRouteBuilder app)
+public sealed class Endpoint(ChatDbContext db) : Endpoint<Request, Results<Ok<UserResponse>, ProblemHttpResult>>
+{
+    public override void Configure()
     {
-        app.MapGet(Route, Handle).WithName("GetMe").WithTags("Users").RequireAuthorization().WithSummary("The caller's account");
-        app.MapGet(AliasRoute, Handle).WithName("GetMeAlias").WithTags("Auth").RequireAuthorization().WithSummary("The caller's account (alias)");
+        Get(ApiRoutes.Me, ApiRoutes.AuthMe);
+        Summary(s => s.Summary = "The caller's account (the only view that shows its email)");
     }
 
-    public static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> Handle(CurrentUser current, ChatDbContext db, CancellationToken ct)
+    public override async Task<Results<Ok<UserResponse>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
     {
-        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == current.Id && u.DeletedAt == null, ct);
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == request.CallerId && u.DeletedAt == null, ct);
         return user is null ? Problems.Unauthorized("The account no longer exists.") : TypedResults.Ok(UserResponse.From(user));
     }
 }

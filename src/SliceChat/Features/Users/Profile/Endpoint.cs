@@ -1,3 +1,4 @@
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Persistence;
@@ -5,23 +6,26 @@ using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Users.Profile;
 
+public sealed record Request
+{
+    public Guid Id { get; init; }
+}
+
 public sealed record Response(Guid Id, string Username, DateTimeOffset CreatedAt);
 
-public sealed class Endpoint : IEndpoint
+public sealed class Endpoint(ChatDbContext db) : Endpoint<Request, Results<Ok<Response>, ProblemHttpResult>>
 {
-    public const string Route = "/api/v1/users/{id:guid}";
+    public override void Configure()
+    {
+        Get(ApiRoutes.User);
+        Summary(s => s.Summary = "A user's public profile (never the email)");
+    }
 
-    public static string RouteFor(Guid id) => $"/api/v1/users/{id}";
-
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet(Route, Handle).WithName("GetUser").WithTags("Users").RequireAuthorization()
-            .WithSummary("A user's public profile (never the email)");
-
-    public static async Task<Results<Ok<Response>, ProblemHttpResult>> Handle(Guid id, ChatDbContext db, CancellationToken ct)
+    public override async Task<Results<Ok<Response>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
     {
         var user = await db.Users.AsNoTracking()
-            .Where(u => u.Id == id && u.DeletedAt == null)
-            .Select(u => new Response(u.Id, u.Username, u.CreatedAt))
+            .Where(u => u.Id == request.Id && u.DeletedAt == null)
+            .Select(Mapper.Projection)
             .FirstOrDefaultAsync(ct);
         return user is null ? Problems.NotFound("No such user.") : TypedResults.Ok(user);
     }

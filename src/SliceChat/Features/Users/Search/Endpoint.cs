@@ -1,43 +1,51 @@
+using FastEndpoints;
+using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using SliceChat.Infrastructure.Accounts;
 using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Users.Search;
 
-public sealed record SearchQuery(string? Query, int? Limit);
+public sealed record Request
+{
+    /// <summary>A username prefix (case-insensitive); empty lists everyone.</summary>
+    public string? Query { get; init; }
+    public int? Limit { get; init; }
+}
 
 public sealed record Response(Guid Id, string Username);
 
-public sealed class Endpoint : IEndpoint
+public sealed class Validator : Validator<Request>
 {
-    public const string Route = "/api/v1/users";
+    public Validator(IOptions<LimitsOptions> limits)
+    {
+        RuleFor(r => r.Limit).ValidLimit(limits.Value.MaxSearchResults);
+        RuleFor(r => r.Query).MaximumLength(AccountRules.UsernameMax)
+            .WithMessage($"query must be at most {AccountRules.UsernameMax} characters.");
+    }
+}
+
+public sealed class Endpoint(ChatDbContext db, IOptions<LimitsOptions> limits) : Endpoint<Request, Ok<List<Response>>>
+{
     private const int DefaultLimit = 20;
 
-    public static void Map(IEndpointRouteBuilder app) =>
-        app.MapGet(Route, Handle).WithName("SearchUsers").WithTags("Users").RequireAuthorization()
-            .WithSummary("Users whose name starts with the query, to find DM partners");
-
-    public static async Task<Results<Ok<List<Response>>, ValidationProblem>> Handle(
-        [AsParameters] SearchQuery query, ChatDbContext db, IOptions<LimitsOptions> limits, CancellationToken ct)
+    public override void Configure()
     {
-        var max = limits.Value.MaxSearchResults;
-        var limit = query.Limit ?? Math.Min(DefaultLimit, max);
-        if (limit < 1 || limit > max)
-        {
-            return Problems.Invalid("limit", $"limit must be between 1 and {max}.");
-        }
-        var prefix = UserRules.Normalize(query.Query ?? "");
-        if (prefix.Length > UserRules.UsernameMax)
-        {
-            return Problems.Invalid("query", $"query must be at most {UserRules.UsernameMax} characters.");
-        }
+        Get(ApiRoutes.Users);
+        Summary(s => s.Summary = "Users whose name starts with the query, to find DM partners");
+    }
+
+    public override async Task<Ok<List<Response>>> ExecuteAsync(Request request, CancellationToken ct)
+    {
+        var prefix = AccountRules.Normalize(request.Query ?? "");
         var users = await db.Users.AsNoTracking()
             .Where(u => u.DeletedAt == null && u.NormalizedUsername.StartsWith(prefix))
             .OrderBy(u => u.NormalizedUsername)
-            .Take(limit)
+            .Take(request.Limit ?? Math.Min(DefaultLimit, limits.Value.MaxSearchResults))
             .Select(u => new Response(u.Id, u.Username))
             .ToListAsync(ct);
         return TypedResults.Ok(users);

@@ -1,3 +1,12 @@
+using FastEndpoints;
+using SliceChat.Infrastructure.Slices;
+
 namespace SliceChat.Features.Users.UpdateMe;
 
-public sealed record Request(string? Username, string? Email, string? Password, string? CurrentPassword);
+public sealed record Request : CallerRequest
+{
+    public string? Username { get; init; }
+    public string? Email { get; init; }
+    public string? Password { get; init; }
+    public string? CurrentPassword { get; init; }
+}

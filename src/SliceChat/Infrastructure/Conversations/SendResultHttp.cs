@@ -1,8 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
-using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Slices;
 
-namespace SliceChat.Features.Messages;
+namespace SliceChat.Infrastructure.Conversations;
 
 public static class SendResultHttp
 {

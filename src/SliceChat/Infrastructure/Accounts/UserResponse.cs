@@ -1,6 +1,6 @@
 using SliceChat.Infrastructure.Persistence.Entities;
 
-namespace SliceChat.Features.Users;
+namespace SliceChat.Infrastructure.Accounts;
 
 /// <summary>A user as its owner sees it; the only shape that carries an email.</summary>
 public sealed record UserResponse(Guid Id, string Username, string? Email, DateTimeOffset CreatedAt)

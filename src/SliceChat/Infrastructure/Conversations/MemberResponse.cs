@@ -2,7 +2,7 @@ using System.Linq.Expressions;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 
-namespace SliceChat.Features.Chatrooms;
+namespace SliceChat.Infrastructure.Conversations;
 
 /// <summary>A room member as others see them: no email.</summary>
 public sealed record MemberResponse(Guid UserId, string Username, string Role, DateTimeOffset JoinedAt, long LastReadSeq);

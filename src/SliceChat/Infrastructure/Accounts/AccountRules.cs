@@ -1,10 +1,10 @@
 using System.Net.Mail;
 using FluentValidation;
 
-namespace SliceChat.Features.Users;
+namespace SliceChat.Infrastructure.Accounts;
 
 /// <summary>The contract's rules for account fields, shared by register and profile update.</summary>
-public static partial class UserRules
+public static partial class AccountRules
 {
     public const int UsernameMin = 3, UsernameMax = 32, EmailMax = 254, PasswordMin = 8, PasswordMax = 128;
 

@@ -1,6 +1,4 @@
-using SliceChat.Infrastructure.Security;
-
-namespace SliceChat.Features.Auth;
+namespace SliceChat.Infrastructure.Security;
 
 /// <summary>The OAuth2 token response of login and refresh.</summary>
 public sealed record TokenResponse(string AccessToken, string TokenType, int ExpiresIn, string RefreshToken)

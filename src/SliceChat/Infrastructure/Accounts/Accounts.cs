@@ -1,0 +1,79 @@
+using Microsoft.AspNetCore.Identity;
+using SliceChat.Infrastructure.Security;
+using Microsoft.EntityFrameworkCore;
+using SliceChat.Infrastructure.Persistence;
+using SliceChat.Infrastructure.Persistence.Entities;
+
+namespace SliceChat.Infrastructure.Accounts;
+
+/// <summary>The account rules that need the database: password checks and unique names and emails.</summary>
+public sealed class Accounts(ChatDbContext db, PasswordHasher hasher)
+{
+    /// <summary>
+    /// The live user whose username or email is <paramref name="login"/> and whose password this is, else null.
+    /// An unknown login costs one hash verification too, so timing does not tell which failed.
+    /// </summary>
+    public async Task<User?> LoginAsync(string login, string password, CancellationToken ct)
+    {
+        var normalized = AccountRules.Normalize(login);
+        var user = await db.Users
+            .Where(u => u.DeletedAt == null && (u.NormalizedUsername == normalized || u.NormalizedEmail == normalized))
+            .FirstOrDefaultAsync(ct);
+        if (user is null)
+        {
+            hasher.VerifyUnknownUser(password);
+            return null;
+        }
+        return Verify(user, password) ? user : null;
+    }
+
+    /// <summary>The live user (tracked) when the password is theirs, else null. A legacy hash is replaced on success.</summary>
+    public async Task<User?> VerifyPasswordAsync(Guid userId, string password, CancellationToken ct)
+    {
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == userId && u.DeletedAt == null, ct);
+        return user is not null && Verify(user, password) ? user : null;
+    }
+
+    /// <summary>Checks the password and, when the hash is of an older scheme or cost, stores a new one (saved by the caller).</summary>
+    public bool Verify(User user, string password)
+    {
+        var result = hasher.VerifyHashedPassword(user, user.PasswordHash, password);
+        if (result == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            user.PasswordHash = hasher.HashPassword(user, password);
+        }
+        return result != PasswordVerificationResult.Failed;
+    }
+
+    public void SetPassword(User user, string password) => user.PasswordHash = hasher.HashPassword(user, password);
+
+    /// <summary>
+    /// Saves the account, answering which of username and email another account holds (null when saved).
+    /// Checked first for a clear message; the unique indexes decide races.
+    /// </summary>
+    public async Task<string?> SaveAsync(User user, CancellationToken ct)
+    {
+        var entry = db.Entry(user);
+        var checkName = entry.State == EntityState.Added || entry.Property(u => u.NormalizedUsername).IsModified;
+        var checkEmail = entry.State == EntityState.Added || entry.Property(u => u.NormalizedEmail).IsModified;
+        if (checkName && await db.Users.AnyAsync(u => u.NormalizedUsername == user.NormalizedUsername && u.Id != user.Id, ct))
+        {
+            return UsernameTaken;
+        }
+        if (checkEmail && user.NormalizedEmail is not null && await db.Users.AnyAsync(u => u.NormalizedEmail == user.NormalizedEmail && u.Id != user.Id, ct))
+        {
+            return EmailTaken;
+        }
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return null;
+        }
+        catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e))
+        {
+            return DbErrors.ConstraintDetail(e).Contains("email", StringComparison.OrdinalIgnoreCase) ? EmailTaken : UsernameTaken;
+        }
+    }
+
+    private const string UsernameTaken = "The username is taken.", EmailTaken = "The email is taken.";
+}
