@@ -25,7 +25,7 @@ public sealed class PersistenceTests
     private static SqliteChatDbContext Sqlite(string path) =>
         new(new DbContextOptionsBuilder<SqliteChatDbContext>().UseSqlite($"Data Source={path}").Options);
 
-    /// <summary>What the model has that the hand-written snapshot lacks, as migration operations (empty when they agree).</summary>
+    /// <summary>What the model has that the migrations' model snapshot lacks, as migration operations (empty when they agree).</summary>
     private static IReadOnlyList<MigrationOperation> SnapshotDrift(DbContext db)
     {
         var snapshot = db.GetService<IMigrationsAssembly>().ModelSnapshot!.Model;
@@ -38,16 +38,45 @@ public sealed class PersistenceTests
     public void Postgres_SnapshotMatchesModel()
     {
         using var db = Postgres("Host=127.0.0.1;Database=unused");
-        SnapshotDrift(db).Select(o => o.ToString()).ShouldBeEmpty();
-        db.Database.HasPendingModelChanges().ShouldBeFalse();
+        SnapshotDrift(db).Select(o => o.ToString()).ShouldBeEmpty(NoMigrationFor(Provider.Postgres));
+        db.Database.HasPendingModelChanges().ShouldBeFalse(NoMigrationFor(Provider.Postgres));
     }
 
     [Fact]
     public void Sqlite_SnapshotMatchesModel()
     {
         using var db = Sqlite(Path.Combine(Path.GetTempPath(), "unused.db"));
-        SnapshotDrift(db).Select(o => o.ToString()).ShouldBeEmpty();
-        db.Database.HasPendingModelChanges().ShouldBeFalse();
+        SnapshotDrift(db).Select(o => o.ToString()).ShouldBeEmpty(NoMigrationFor(Provider.Sqlite));
+        db.Database.HasPendingModelChanges().ShouldBeFalse(NoMigrationFor(Provider.Sqlite));
+    }
+
+    private static string NoMigrationFor(Provider provider) =>
+        $"The model has changes that no {provider} migration holds: add one as README.md, \"Changing the schema\", says.";
+
+    /// <summary>The two checks above do catch a model change that has no migration (here, one more index).</summary>
+    [Theory]
+    [InlineData(Provider.Postgres)]
+    [InlineData(Provider.Sqlite)]
+    public void ModelChangedWithoutMigration_IsCaught(Provider provider)
+    {
+        using ChatDbContext db = provider == Provider.Postgres
+            ? new PostgresChatDbContext(new DbContextOptionsBuilder<PostgresChatDbContext>().UseNpgsql("Host=127.0.0.1;Database=unused")
+                .ReplaceService<IModelCustomizer, ModelWithOneMoreIndex>().Options)
+            : new SqliteChatDbContext(new DbContextOptionsBuilder<SqliteChatDbContext>().UseSqlite($"Data Source={Path.Combine(Path.GetTempPath(), "unused.db")}")
+                .ReplaceService<IModelCustomizer, ModelWithOneMoreIndex>().Options);
+
+        db.Database.HasPendingModelChanges().ShouldBeTrue();
+        SnapshotDrift(db).OfType<CreateIndexOperation>().Select(o => o.Name).ShouldBe(["IX_messages_created_at"]);
+    }
+
+    /// <summary>Today's model plus an index that no migration creates.</summary>
+    private sealed class ModelWithOneMoreIndex(ModelCustomizerDependencies dependencies) : RelationalModelCustomizer(dependencies)
+    {
+        public override void Customize(ModelBuilder modelBuilder, DbContext context)
+        {
+            base.Customize(modelBuilder, context);
+            modelBuilder.Entity<Message>().HasIndex(m => m.CreatedAt);
+        }
     }
 
     [Fact]
