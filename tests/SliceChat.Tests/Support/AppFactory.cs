@@ -24,6 +24,8 @@ public sealed class AppFactory(IReadOnlyDictionary<string, string?> settings, IL
         ["Redis:ChannelPrefix"] = channelPrefix,
         ["Jwt:SigningKey"] = SigningKey,
         ["Limits:RateLimitingEnabled"] = "false",
+        // The lowest bcrypt cost: tests sign up hundreds of users.
+        ["Passwords:BcryptWorkFactor"] = "4",
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
