@@ -28,8 +28,6 @@ public sealed class ConnectionRegistry : IHostedService, IDisposable
         revocation.Revoked += OnRevoked;
     }
 
-    public int Count => sockets.Count;
-
     public IReadOnlyCollection<SocketConnection> Sockets => sockets.Values.ToList();
 
     /// <summary>Frames waiting in all sockets' queues: bounded by the sockets' capacity, whatever the clients do.</summary>

@@ -28,17 +28,6 @@ public sealed class ConversationFeeds
         bus.Reconnected += OnReconnected;
     }
 
-    public int Count
-    {
-        get
-        {
-            lock (gate)
-            {
-                return feeds.Count;
-            }
-        }
-    }
-
     /// <param name="afterSeq">Replay what came after it to this socket (a conversation just joined); null = from now on.</param>
     /// <returns>Completes once the socket receives the conversation's events.</returns>
     public Task Follow(SocketConnection socket, Guid chatroomId, long? afterSeq)

@@ -53,7 +53,7 @@ public sealed partial class SocketSession(
                 QueueLimit = 0,
             })
             : null;
-        connection = new SocketConnection(socket, caller.Id, caller.Username, caller.SessionId, expiresAt, scope, roomId,
+        connection = new SocketConnection(socket, caller.Id, caller.SessionId, expiresAt, scope, roomId,
             options.SocketQueueCapacity, TimeSpan.FromSeconds(options.SocketCloseTimeoutSeconds), logger);
         registry.Add(connection);
         // "ready" goes first, and only once the socket receives its conversations' events.
