@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Messaging;
 using SliceChat.Infrastructure.Persistence;
 
@@ -23,15 +24,17 @@ public sealed partial class ConversationFeed
     private readonly ConversationFeeds owner;
     private readonly IServiceScopeFactory scopes;
     private readonly int syncReplayMax;
+    private readonly TimeSpan retryDelay;
     private readonly ILogger logger;
     private long lastSeq;
 
-    public ConversationFeed(Guid chatroomId, ConversationFeeds owner, IMessageBus bus, ChannelNames channels, IServiceScopeFactory scopes, int syncReplayMax, ILogger logger)
+    public ConversationFeed(Guid chatroomId, ConversationFeeds owner, IMessageBus bus, ChannelNames channels, IServiceScopeFactory scopes, LimitsOptions limits, ILogger logger)
     {
         ChatroomId = chatroomId;
         this.owner = owner;
         this.scopes = scopes;
-        this.syncReplayMax = syncReplayMax;
+        syncReplayMax = limits.SyncReplayMax;
+        retryDelay = TimeSpan.FromSeconds(limits.FeedRetrySeconds);
         this.logger = logger;
         _ = RunAsync(bus, channels.Conversation(chatroomId));
     }
@@ -83,7 +86,7 @@ public sealed partial class ConversationFeed
                 {
                     // The database is unreachable: sockets wait for their ready frame (and time out) until it is back.
                     LogWorkFailed(logger, e, ChatroomId);
-                    await Task.Delay(TimeSpan.FromSeconds(1));
+                    await Task.Delay(retryDelay);
                 }
             }
             await foreach (var work in inbox.Reader.ReadAllAsync())

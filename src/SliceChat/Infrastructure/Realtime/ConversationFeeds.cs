@@ -44,7 +44,7 @@ public sealed class ConversationFeeds
                 feeds[chatroomId] = (entry.Feed, entry.Followers + 1);
                 return entry.Feed.Add(socket, afterSeq);
             }
-            var feed = new ConversationFeed(chatroomId, this, bus, channels, scopes, limits.Value.SyncReplayMax, logger);
+            var feed = new ConversationFeed(chatroomId, this, bus, channels, scopes, limits.Value, logger);
             feeds[chatroomId] = (feed, 1);
             return feed.Add(socket, afterSeq);
         }
@@ -110,7 +110,7 @@ public sealed class ConversationFeeds
             feed.RequestCatchUp();
         }
         // The client library re-subscribes in the background; catch up again once that has surely happened.
-        _ = Task.Delay(TimeSpan.FromSeconds(2)).ContinueWith(_ =>
+        _ = Task.Delay(TimeSpan.FromSeconds(limits.Value.ReconnectCatchUpDelaySeconds)).ContinueWith(_ =>
         {
             foreach (var feed in all)
             {

@@ -35,7 +35,6 @@ public sealed partial class SocketSession(
     IOptions<LimitsOptions> limits,
     ILogger<SocketSession> logger) : IDisposable
 {
-    private static readonly TimeSpan FollowTimeout = TimeSpan.FromSeconds(10);
     private SocketConnection connection = null!;
     private CurrentUser user = null!;
 
@@ -74,7 +73,7 @@ public sealed partial class SocketSession(
             {
                 conversations.Add(feeds.Follow(connection, roomId!.Value, afterSeq: null));
             }
-            await Task.WhenAll(conversations).WaitAsync(FollowTimeout, connection.Aborted);
+            await Task.WhenAll(conversations).WaitAsync(TimeSpan.FromSeconds(options.SocketFollowTimeoutSeconds), connection.Aborted);
             // A revocation that landed between the handshake and the registration above would be missed otherwise.
             if (!await revocation.IsActiveAsync(connection.SessionId, caller.Id, connection.Aborted))
             {
