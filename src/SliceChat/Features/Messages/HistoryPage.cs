@@ -1,8 +1,6 @@
 using SliceChat.Infrastructure.Conversations;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
-using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Messages;
@@ -18,8 +16,8 @@ public sealed record HistoryResponse(List<MessageResponse> Items, bool HasMore)
 }
 
 /// <summary>
-/// One page of a conversation's history, ascending by seq, as one range query on (chatroom_id, seq):
-/// no cursor = the newest <c>limit</c>; <c>before_seq</c> = older; <c>after_seq</c> = newer (catch-up).
+/// The REST history pages' query string: <c>limit</c> 1–<see cref="MaxLimit"/> (default
+/// <see cref="DefaultLimit"/>) and the cursors, under <see cref="MessageHistory"/>'s paging rule.
 /// </summary>
 public static class HistoryPage
 {
@@ -31,29 +29,20 @@ public static class HistoryPage
         {
             return Problems.Invalid("limit", $"limit must be between 1 and {MaxLimit}.");
         }
-        if (query.BeforeSeq is < 1)
+        if (query.BeforeSeq < MessageHistory.MinBeforeSeq)
         {
-            return Problems.Invalid("before_seq", "before_seq must be at least 1.");
+            return Problems.Invalid("before_seq", $"before_seq must be at least {MessageHistory.MinBeforeSeq}.");
         }
-        if (query.AfterSeq is < 0)
+        if (query.AfterSeq < MessageHistory.MinAfterSeq)
         {
-            return Problems.Invalid("after_seq", "after_seq must be at least 0.");
+            return Problems.Invalid("after_seq", $"after_seq must be at least {MessageHistory.MinAfterSeq}.");
         }
         return null;
     }
 
-    public static async Task<HistoryResponse> LoadAsync(ChatDbContext db, Guid chatroomId, PageQuery query, CancellationToken ct)
+    public static async Task<HistoryResponse> LoadAsync(MessageHistory history, Guid chatroomId, PageQuery query, CancellationToken ct)
     {
-        var limit = query.Limit ?? DefaultLimit;
-        var before = query.BeforeSeq ?? long.MaxValue;
-        if (query.AfterSeq is { } after)
-        {
-            var newer = await db.Messages.Where(m => m.ChatroomId == chatroomId && m.Seq > after && m.Seq < before)
-                .OrderBy(m => m.Seq).Take(limit + 1).Responses(db).ToListAsync(ct);
-            return new HistoryResponse(newer.OrderBy(m => m.Seq).Take(limit).ToList(), newer.Count > limit);
-        }
-        var older = await db.Messages.Where(m => m.ChatroomId == chatroomId && m.Seq < before)
-            .OrderByDescending(m => m.Seq).Take(limit + 1).Responses(db).ToListAsync(ct);
-        return new HistoryResponse(older.OrderByDescending(m => m.Seq).Take(limit).OrderBy(m => m.Seq).ToList(), older.Count > limit);
+        var page = await history.PageAsync(chatroomId, query.BeforeSeq, query.AfterSeq, query.Limit ?? DefaultLimit, ct);
+        return new HistoryResponse(page.Items, page.HasMore);
     }
 }

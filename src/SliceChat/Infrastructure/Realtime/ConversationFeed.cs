@@ -223,51 +223,45 @@ public sealed partial class ConversationFeed
     /// <summary>Delivers every stored message after the last one delivered, in seq order, each serialised once.</summary>
     private async Task CatchUpAsync()
     {
-        while (true)
+        MessagePage page;
+        do
         {
             var after = lastSeq;
-            var page = await LoadAsync(after, long.MaxValue, CatchUpPage);
-            foreach (var message in page)
+            page = await HistoryAsync(h => h.PageAsync(ChatroomId, beforeSeq: null, afterSeq: after, CatchUpPage, CancellationToken.None));
+            foreach (var message in page.Items)
             {
                 Deliver(ChatEvents.Frame(ChatEvents.MessageCreated, message), ephemeral: false);
                 lastSeq = message.Seq;
             }
-            if (page.Count < CatchUpPage)
-            {
-                return;
-            }
         }
+        while (page.HasMore);
     }
 
     /// <summary>Sends one socket what it missed after <paramref name="afterSeq"/>, up to what the others have had.</summary>
     private async Task ReplayAsync(SocketConnection socket, long afterSeq)
     {
-        var page = await LoadAsync(afterSeq, lastSeq, syncReplayMax + 1);
-        foreach (var message in page.Take(syncReplayMax))
+        var upTo = lastSeq;
+        var page = await HistoryAsync(h => h.PageAsync(ChatroomId, beforeSeq: upTo + 1, afterSeq, syncReplayMax, CancellationToken.None));
+        foreach (var message in page.Items)
         {
             socket.Enqueue(ChatEvents.Frame(ChatEvents.MessageCreated, message));
         }
-        if (page.Count > syncReplayMax)
+        if (page.HasMore)
         {
-            var resumeAt = page[syncReplayMax - 1].Seq;
+            var resumeAt = page.Items[^1].Seq;
             socket.Enqueue(SocketFrames.Error("sync_incomplete",
                 $"Replayed {syncReplayMax} messages up to seq {resumeAt}; fetch the rest with GET /api/v1/chatrooms/{ChatroomId}/messages?after_seq={resumeAt}."));
         }
     }
 
-    private async Task<List<MessageResponse>> LoadAsync(long afterSeq, long upToSeq, int limit)
-    {
-        var page = await WithDbAsync(db => db.Messages
-            .Where(m => m.ChatroomId == ChatroomId && m.Seq > afterSeq && m.Seq <= upToSeq)
-            .OrderBy(m => m.Seq).Take(limit)
-            .Responses(db).ToListAsync());
-        return page.OrderBy(m => m.Seq).ToList();
-    }
+    private Task<MessagePage> HistoryAsync(Func<MessageHistory, Task<MessagePage>> query) => InScopeAsync(query);
 
-    private async Task<T> WithDbAsync<T>(Func<ChatDbContext, Task<T>> query)
+    private Task<T> WithDbAsync<T>(Func<ChatDbContext, Task<T>> query) => InScopeAsync(query);
+
+    private async Task<T> InScopeAsync<TService, T>(Func<TService, Task<T>> query) where TService : notnull
     {
         await using var scope = scopes.CreateAsyncScope();
-        return await query(scope.ServiceProvider.GetRequiredService<ChatDbContext>());
+        return await query(scope.ServiceProvider.GetRequiredService<TService>());
     }
 
     [LoggerMessage(LogLevel.Information, "Conversation {ChatroomId}: seq {Seq} arrived after {LastSeq}; filling the gap from the database")]

@@ -11,7 +11,7 @@ public sealed record Request(long? Seq);
 
 public sealed class Validator : AbstractValidator<Request>
 {
-    public Validator() => RuleFor(r => r.Seq).NotNull().GreaterThanOrEqualTo(0);
+    public Validator() => RuleFor(r => r.Seq).NotNull().GreaterThanOrEqualTo(ReadMarkers.MinSeq);
 }
 
 public sealed class Endpoint : IEndpoint

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 using SliceChat.Infrastructure.Slices;
@@ -15,7 +16,7 @@ public sealed class Endpoint : IEndpoint
             .WithSummary("A page of the direct conversation with a user; empty if the pair never talked");
 
     public static async Task<Results<Ok<HistoryResponse>, ValidationProblem, ProblemHttpResult>> Handle(
-        Guid userId, [AsParameters] PageQuery query, CurrentUser user, ChatDbContext db, CancellationToken ct)
+        Guid userId, [AsParameters] PageQuery query, CurrentUser user, ChatDbContext db, MessageHistory history, CancellationToken ct)
     {
         if (HistoryPage.Validate(query) is { } invalid)
         {
@@ -27,6 +28,6 @@ public sealed class Endpoint : IEndpoint
         }
         var key = Chatroom.DirectKeyOf(user.Id, userId);
         var chatroomId = await db.Chatrooms.Where(c => c.DirectKey == key).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
-        return TypedResults.Ok(chatroomId is { } id ? await HistoryPage.LoadAsync(db, id, query, ct) : HistoryResponse.Empty);
+        return TypedResults.Ok(chatroomId is { } id ? await HistoryPage.LoadAsync(history, id, query, ct) : HistoryResponse.Empty);
     }
 }

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceChat.Infrastructure.Conversations;
-using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Messages.History;
@@ -14,7 +13,7 @@ public sealed class Endpoint : IEndpoint
             .WithSummary("A page of a conversation's messages, ascending by seq");
 
     public static async Task<Results<Ok<HistoryResponse>, ValidationProblem, ProblemHttpResult>> Handle(
-        Guid id, [AsParameters] PageQuery query, CurrentUser user, ChatroomAccess access, ChatDbContext db, CancellationToken ct)
+        Guid id, [AsParameters] PageQuery query, CurrentUser user, ChatroomAccess access, MessageHistory history, CancellationToken ct)
     {
         if (HistoryPage.Validate(query) is { } invalid)
         {
@@ -29,6 +28,6 @@ public sealed class Endpoint : IEndpoint
         {
             return Problems.Forbidden("You are not a member of this chatroom.");
         }
-        return TypedResults.Ok(await HistoryPage.LoadAsync(db, id, query, ct));
+        return TypedResults.Ok(await HistoryPage.LoadAsync(history, id, query, ct));
     }
 }

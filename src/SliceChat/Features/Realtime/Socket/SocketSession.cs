@@ -308,9 +308,9 @@ public sealed partial class SocketSession(
 
     private async Task ReadAsync(Guid chatroomId, long seq)
     {
-        if (seq < 0)
+        if (seq < ReadMarkers.MinSeq)
         {
-            Reply(SocketFrames.Error("validation_failed", "seq: must be at least 0."));
+            Reply(SocketFrames.Error("validation_failed", $"seq: must be at least {ReadMarkers.MinSeq}."));
             return;
         }
         await using var scope = scopes.CreateAsyncScope();
@@ -322,9 +322,9 @@ public sealed partial class SocketSession(
 
     private void Sync(Guid chatroomId, long afterSeq)
     {
-        if (afterSeq < 0)
+        if (afterSeq < MessageHistory.MinAfterSeq)
         {
-            Reply(SocketFrames.Error("validation_failed", "after_seq: must be at least 0."));
+            Reply(SocketFrames.Error("validation_failed", $"after_seq: must be at least {MessageHistory.MinAfterSeq}."));
         }
         else if (!feeds.Sync(connection, chatroomId, afterSeq))
         {
