@@ -75,20 +75,7 @@ public sealed partial class ConversationFeed
         var subscription = await bus.SubscribeAsync(channel, frame => inbox.Writer.TryWrite(new Live(frame)));
         try
         {
-            while (true)
-            {
-                try
-                {
-                    lastSeq = await WithDbAsync(db => db.Chatrooms.Where(r => r.Id == ChatroomId).Select(r => r.LastSeq).FirstOrDefaultAsync());
-                    break;
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // The database is unreachable: sockets wait for their ready frame (and time out) until it is back.
-                    LogWorkFailed(logger, e, ChatroomId);
-                    await Task.Delay(retryDelay);
-                }
-            }
+            lastSeq = await ReadLastSeqAsync();
             await foreach (var work in inbox.Reader.ReadAllAsync())
             {
                 try
@@ -108,6 +95,23 @@ public sealed partial class ConversationFeed
         finally
         {
             await subscription.DisposeAsync();
+        }
+    }
+
+    private async Task<long> ReadLastSeqAsync()
+    {
+        while (true)
+        {
+            try
+            {
+                return await WithDbAsync(db => db.Chatrooms.Where(r => r.Id == ChatroomId).Select(r => r.LastSeq).FirstOrDefaultAsync());
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The database is unreachable: sockets wait for their ready frame (and time out) until it is back.
+                LogWorkFailed(logger, e, ChatroomId);
+                await Task.Delay(retryDelay);
+            }
         }
     }
 
@@ -145,35 +149,14 @@ public sealed partial class ConversationFeed
         switch (header.Type)
         {
             case ChatEvents.MessageCreated when header.Seq is { } seq:
-                if (seq <= lastSeq)
-                {
-                    return; // delivered already (our own write, or filled from the database)
-                }
-                if (seq > lastSeq + 1)
-                {
-                    LogGap(logger, ChatroomId, lastSeq, seq);
-                    await CatchUpAsync();
-                    if (seq <= lastSeq)
-                    {
-                        return;
-                    }
-                }
-                Deliver(frame, ephemeral: false);
-                lastSeq = seq;
+                await OnMessageCreatedAsync(frame, seq);
                 break;
             case ChatEvents.Typing:
                 Deliver(frame, ephemeral: true);
                 break;
             case ChatEvents.MemberLeft when header.UserId is { } userId:
                 Deliver(frame, ephemeral: false);
-                // Re-checked: the user may have joined again before this event was handled.
-                if (!(await MembersAsync([userId])).Contains(userId))
-                {
-                    foreach (var socket in sockets.Where(s => s.UserId == userId).ToList())
-                    {
-                        Drop(socket);
-                    }
-                }
+                await DropIfGoneAsync(userId);
                 break;
             case ChatEvents.ChatroomDeleted:
                 Deliver(frame, ephemeral: false);
@@ -185,6 +168,38 @@ public sealed partial class ConversationFeed
             default:
                 Deliver(frame, ephemeral: false);
                 break;
+        }
+    }
+
+    /// <summary>In seq order, once each: a seq delivered already is dropped, a gap is filled from the database first.</summary>
+    private async Task OnMessageCreatedAsync(ReadOnlyMemory<byte> frame, long seq)
+    {
+        if (seq <= lastSeq)
+        {
+            return; // delivered already (our own write, or filled from the database)
+        }
+        if (seq > lastSeq + 1)
+        {
+            LogGap(logger, ChatroomId, lastSeq, seq);
+            await CatchUpAsync();
+            if (seq <= lastSeq)
+            {
+                return;
+            }
+        }
+        Deliver(frame, ephemeral: false);
+        lastSeq = seq;
+    }
+
+    /// <summary>Re-checked: the user may have joined again before their member.left was handled.</summary>
+    private async Task DropIfGoneAsync(Guid userId)
+    {
+        if (!(await MembersAsync([userId])).Contains(userId))
+        {
+            foreach (var socket in sockets.Where(s => s.UserId == userId).ToList())
+            {
+                Drop(socket);
+            }
         }
     }
 
