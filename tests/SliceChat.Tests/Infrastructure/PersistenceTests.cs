@@ -1,3 +1,4 @@
+using SliceChat.Infrastructure.Accounts;
 using System.Data.Common;
 using System.Net;
 using Microsoft.AspNetCore.Identity;
@@ -10,7 +11,6 @@ using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using SliceChat.Features.Users;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 using SliceChat.Tests.Support;
@@ -226,9 +226,9 @@ public sealed class PersistenceTests
         }
         Add("user", Id(rows.UserId));
         Add("username", username);
-        Add("normalizedUsername", UserRules.Normalize(username));
+        Add("normalizedUsername", AccountRules.Normalize(username));
         Add("email", email);
-        Add("normalizedEmail", UserRules.Normalize(email));
+        Add("normalizedEmail", AccountRules.Normalize(email));
         Add("hash", hash);
         Add("at", At(at));
         Add("room", Id(rows.RoomId));

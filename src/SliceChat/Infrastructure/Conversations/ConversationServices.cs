@@ -8,6 +8,7 @@ public static class ConversationServices
         builder.Services.AddScoped<ChatroomAccess>();
         builder.Services.AddScoped<Membership>();
         builder.Services.AddScoped<ReadMarkers>();
+        builder.Services.AddScoped<MessageHistory>();
         builder.Services.AddScoped<MessageWriter>();
         builder.Services.AddScoped<AuthoredMessages>();
         return builder;

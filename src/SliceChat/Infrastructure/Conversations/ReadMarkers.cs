@@ -6,6 +6,9 @@ namespace SliceChat.Infrastructure.Conversations;
 /// <summary>Moves read markers, for REST and sockets: forward only, never past the conversation's newest seq.</summary>
 public sealed class ReadMarkers(ChatDbContext db, ChatEvents events)
 {
+    /// <summary>The lowest seq a client may mark read: 0 is before the first message.</summary>
+    public const long MinSeq = 0;
+
     /// <returns>false when the caller is not a member of the conversation.</returns>
     public async Task<bool> MarkAsync(Guid chatroomId, Guid userId, long seq, CancellationToken ct)
     {

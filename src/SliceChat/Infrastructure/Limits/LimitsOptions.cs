@@ -29,4 +29,18 @@ public sealed class LimitsOptions
     public int SocketKeepAliveSeconds { get; set; } = 20;
     /// <summary>How long a closing socket may take to send its close frame before it is aborted.</summary>
     public int SocketCloseTimeoutSeconds { get; set; } = 5;
+    /// <summary>How long a new socket may wait for its conversations' feeds to subscribe; past it the socket is aborted, before its <c>ready</c> frame.</summary>
+    public int SocketFollowTimeoutSeconds { get; set; } = 10;
+    /// <summary>How often open sockets are checked for an expired token or a revoked session (a revocation whose bus message was lost).</summary>
+    public int SocketSweepMilliseconds { get; set; } = 500;
+    /// <summary>On shutdown, how long the app waits for its sockets to send what they have queued and close with 1001.</summary>
+    public int ShutdownSocketsSeconds { get; set; } = 5;
+    /// <summary>While waiting for its sockets on shutdown, how often the app looks whether they have all closed.</summary>
+    public int ShutdownPollMilliseconds { get; set; } = 50;
+    /// <summary>While the database is unreachable, how long a conversation's feed waits before it reads the newest seq again.</summary>
+    public int FeedRetrySeconds { get; set; } = 1;
+    /// <summary>After the bus link comes back, feeds catch up from the database at once, and again after this delay (the bus client re-subscribes in the background).</summary>
+    public int ReconnectCatchUpDelaySeconds { get; set; } = 2;
+    /// <summary>How long a Redis publish, subscribe or unsubscribe is awaited before it is given up (the client keeps retrying; recovery goes through the database).</summary>
+    public int BusCommandTimeoutSeconds { get; set; } = 5;
 }

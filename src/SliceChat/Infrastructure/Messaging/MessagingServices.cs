@@ -1,3 +1,6 @@
+using Microsoft.Extensions.Options;
+using SliceChat.Infrastructure.Limits;
+
 namespace SliceChat.Infrastructure.Messaging;
 
 public static class MessagingServices
@@ -10,7 +13,8 @@ public static class MessagingServices
         builder.Services.AddSingleton(new ChannelNames(string.IsNullOrWhiteSpace(prefix) ? "slicechat" : prefix));
         if (!string.IsNullOrWhiteSpace(redis))
         {
-            builder.Services.AddSingleton<IMessageBus>(sp => new RedisMessageBus(redis, sp.GetRequiredService<ILogger<RedisMessageBus>>()));
+            builder.Services.AddSingleton<IMessageBus>(sp => new RedisMessageBus(redis, sp.GetRequiredService<ILogger<RedisMessageBus>>(),
+                TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<LimitsOptions>>().Value.BusCommandTimeoutSeconds)));
         }
         else
         {

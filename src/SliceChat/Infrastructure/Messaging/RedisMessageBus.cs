@@ -14,11 +14,14 @@ public sealed partial class RedisMessageBus : MessageBusBase
     private readonly ISubscriber subscriber;
     private readonly byte[] origin;
     private readonly ILogger<RedisMessageBus> logger;
+    private readonly TimeSpan commandTimeout;
     private volatile bool disposed;
 
-    public RedisMessageBus(string configuration, ILogger<RedisMessageBus> logger) : base(logger)
+    /// <param name="commandTimeout">How long a Redis command is awaited before it is given up.</param>
+    public RedisMessageBus(string configuration, ILogger<RedisMessageBus> logger, TimeSpan commandTimeout) : base(logger)
     {
         this.logger = logger;
+        this.commandTimeout = commandTimeout;
         var options = ConfigurationOptions.Parse(configuration);
         options.AbortOnConnectFail = false; // start, and keep retrying, while Redis is down
         connection = ConnectionMultiplexer.Connect(options);
@@ -52,12 +55,10 @@ public sealed partial class RedisMessageBus : MessageBusBase
     /// Awaits a StackExchange.Redis task without running the rest of the caller on the client's own
     /// socket-reader thread (where a continuation would otherwise run inline, stalling every other
     /// Redis message, and deadlocking if it ends up disposing the connection), and gives up waiting
-    /// after <see cref="CommandTimeout"/>: the library keeps retrying, and recovery goes through the database.
+    /// after <see cref="commandTimeout"/>: the library keeps retrying, and recovery goes through the database.
     /// </summary>
-    private static async Task OffRedisThreads(Task command) =>
-        await command.WaitAsync(CommandTimeout).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
-
-    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(5);
+    private async Task OffRedisThreads(Task command) =>
+        await command.WaitAsync(commandTimeout).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
 
     protected override async Task SubscribeTransportAsync(string channel)
     {

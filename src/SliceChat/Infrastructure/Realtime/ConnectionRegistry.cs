@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.WebSockets;
+using Microsoft.Extensions.Options;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Security;
 
 namespace SliceChat.Infrastructure.Realtime;
@@ -12,23 +14,26 @@ namespace SliceChat.Infrastructure.Realtime;
 /// </summary>
 public sealed class ConnectionRegistry : IHostedService, IDisposable
 {
-    private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(500);
     private readonly ConcurrentDictionary<Guid, SocketConnection> sockets = new();
     private readonly SessionRevocation revocation;
     private readonly TimeProvider time;
     private readonly IHostApplicationLifetime lifetime;
+    private readonly TimeSpan sweepInterval;
+    private readonly TimeSpan shutdownTimeout;
+    private readonly TimeSpan shutdownPoll;
     private ITimer? sweep;
     private int sweeping;
 
-    public ConnectionRegistry(SessionRevocation revocation, TimeProvider time, IHostApplicationLifetime lifetime)
+    public ConnectionRegistry(SessionRevocation revocation, TimeProvider time, IHostApplicationLifetime lifetime, IOptions<LimitsOptions> limits)
     {
         this.revocation = revocation;
         this.time = time;
         this.lifetime = lifetime;
+        sweepInterval = TimeSpan.FromMilliseconds(limits.Value.SocketSweepMilliseconds);
+        shutdownTimeout = TimeSpan.FromSeconds(limits.Value.ShutdownSocketsSeconds);
+        shutdownPoll = TimeSpan.FromMilliseconds(limits.Value.ShutdownPollMilliseconds);
         revocation.Revoked += OnRevoked;
     }
-
-    public int Count => sockets.Count;
 
     public IReadOnlyCollection<SocketConnection> Sockets => sockets.Values.ToList();
 
@@ -80,7 +85,7 @@ public sealed class ConnectionRegistry : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        sweep = time.CreateTimer(_ => _ = SweepAsync(), null, SweepInterval, SweepInterval);
+        sweep = time.CreateTimer(_ => _ = SweepAsync(), null, sweepInterval, sweepInterval);
         // Before the server stops: it waits for open requests, and every socket is one.
         lifetime.ApplicationStopping.Register(CloseAll);
         return Task.CompletedTask;
@@ -98,10 +103,10 @@ public sealed class ConnectionRegistry : IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         CloseAll();
-        var deadline = time.GetUtcNow() + TimeSpan.FromSeconds(5);
+        var deadline = time.GetUtcNow() + shutdownTimeout;
         while (!sockets.IsEmpty && time.GetUtcNow() < deadline && !cancellationToken.IsCancellationRequested)
         {
-            await Task.Delay(50, CancellationToken.None);
+            await Task.Delay(shutdownPoll, CancellationToken.None);
         }
     }
 

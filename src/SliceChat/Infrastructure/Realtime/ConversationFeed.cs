@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Messaging;
 using SliceChat.Infrastructure.Persistence;
 
@@ -23,15 +24,17 @@ public sealed partial class ConversationFeed
     private readonly ConversationFeeds owner;
     private readonly IServiceScopeFactory scopes;
     private readonly int syncReplayMax;
+    private readonly TimeSpan retryDelay;
     private readonly ILogger logger;
     private long lastSeq;
 
-    public ConversationFeed(Guid chatroomId, ConversationFeeds owner, IMessageBus bus, ChannelNames channels, IServiceScopeFactory scopes, int syncReplayMax, ILogger logger)
+    public ConversationFeed(Guid chatroomId, ConversationFeeds owner, IMessageBus bus, ChannelNames channels, IServiceScopeFactory scopes, LimitsOptions limits, ILogger logger)
     {
         ChatroomId = chatroomId;
         this.owner = owner;
         this.scopes = scopes;
-        this.syncReplayMax = syncReplayMax;
+        syncReplayMax = limits.SyncReplayMax;
+        retryDelay = TimeSpan.FromSeconds(limits.FeedRetrySeconds);
         this.logger = logger;
         _ = RunAsync(bus, channels.Conversation(chatroomId));
     }
@@ -72,20 +75,7 @@ public sealed partial class ConversationFeed
         var subscription = await bus.SubscribeAsync(channel, frame => inbox.Writer.TryWrite(new Live(frame)));
         try
         {
-            while (true)
-            {
-                try
-                {
-                    lastSeq = await WithDbAsync(db => db.Chatrooms.Where(r => r.Id == ChatroomId).Select(r => r.LastSeq).FirstOrDefaultAsync());
-                    break;
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    // The database is unreachable: sockets wait for their ready frame (and time out) until it is back.
-                    LogWorkFailed(logger, e, ChatroomId);
-                    await Task.Delay(TimeSpan.FromSeconds(1));
-                }
-            }
+            lastSeq = await ReadLastSeqAsync();
             await foreach (var work in inbox.Reader.ReadAllAsync())
             {
                 try
@@ -105,6 +95,23 @@ public sealed partial class ConversationFeed
         finally
         {
             await subscription.DisposeAsync();
+        }
+    }
+
+    private async Task<long> ReadLastSeqAsync()
+    {
+        while (true)
+        {
+            try
+            {
+                return await WithDbAsync(db => db.Chatrooms.Where(r => r.Id == ChatroomId).Select(r => r.LastSeq).FirstOrDefaultAsync());
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The database is unreachable: sockets wait for their ready frame (and time out) until it is back.
+                LogWorkFailed(logger, e, ChatroomId);
+                await Task.Delay(retryDelay);
+            }
         }
     }
 
@@ -142,35 +149,14 @@ public sealed partial class ConversationFeed
         switch (header.Type)
         {
             case ChatEvents.MessageCreated when header.Seq is { } seq:
-                if (seq <= lastSeq)
-                {
-                    return; // delivered already (our own write, or filled from the database)
-                }
-                if (seq > lastSeq + 1)
-                {
-                    LogGap(logger, ChatroomId, lastSeq, seq);
-                    await CatchUpAsync();
-                    if (seq <= lastSeq)
-                    {
-                        return;
-                    }
-                }
-                Deliver(frame, ephemeral: false);
-                lastSeq = seq;
+                await OnMessageCreatedAsync(frame, seq);
                 break;
             case ChatEvents.Typing:
                 Deliver(frame, ephemeral: true);
                 break;
             case ChatEvents.MemberLeft when header.UserId is { } userId:
                 Deliver(frame, ephemeral: false);
-                // Re-checked: the user may have joined again before this event was handled.
-                if (!(await MembersAsync([userId])).Contains(userId))
-                {
-                    foreach (var socket in sockets.Where(s => s.UserId == userId).ToList())
-                    {
-                        Drop(socket);
-                    }
-                }
+                await DropIfGoneAsync(userId);
                 break;
             case ChatEvents.ChatroomDeleted:
                 Deliver(frame, ephemeral: false);
@@ -182,6 +168,38 @@ public sealed partial class ConversationFeed
             default:
                 Deliver(frame, ephemeral: false);
                 break;
+        }
+    }
+
+    /// <summary>In seq order, once each: a seq delivered already is dropped, a gap is filled from the database first.</summary>
+    private async Task OnMessageCreatedAsync(ReadOnlyMemory<byte> frame, long seq)
+    {
+        if (seq <= lastSeq)
+        {
+            return; // delivered already (our own write, or filled from the database)
+        }
+        if (seq > lastSeq + 1)
+        {
+            LogGap(logger, ChatroomId, lastSeq, seq);
+            await CatchUpAsync();
+            if (seq <= lastSeq)
+            {
+                return;
+            }
+        }
+        Deliver(frame, ephemeral: false);
+        lastSeq = seq;
+    }
+
+    /// <summary>Re-checked: the user may have joined again before their member.left was handled.</summary>
+    private async Task DropIfGoneAsync(Guid userId)
+    {
+        if (!(await MembersAsync([userId])).Contains(userId))
+        {
+            foreach (var socket in sockets.Where(s => s.UserId == userId).ToList())
+            {
+                Drop(socket);
+            }
         }
     }
 
@@ -220,51 +238,45 @@ public sealed partial class ConversationFeed
     /// <summary>Delivers every stored message after the last one delivered, in seq order, each serialised once.</summary>
     private async Task CatchUpAsync()
     {
-        while (true)
+        MessagePage page;
+        do
         {
             var after = lastSeq;
-            var page = await LoadAsync(after, long.MaxValue, CatchUpPage);
-            foreach (var message in page)
+            page = await HistoryAsync(h => h.PageAsync(ChatroomId, beforeSeq: null, afterSeq: after, CatchUpPage, CancellationToken.None));
+            foreach (var message in page.Items)
             {
                 Deliver(ChatEvents.Frame(ChatEvents.MessageCreated, message), ephemeral: false);
                 lastSeq = message.Seq;
             }
-            if (page.Count < CatchUpPage)
-            {
-                return;
-            }
         }
+        while (page.HasMore);
     }
 
     /// <summary>Sends one socket what it missed after <paramref name="afterSeq"/>, up to what the others have had.</summary>
     private async Task ReplayAsync(SocketConnection socket, long afterSeq)
     {
-        var page = await LoadAsync(afterSeq, lastSeq, syncReplayMax + 1);
-        foreach (var message in page.Take(syncReplayMax))
+        var upTo = lastSeq;
+        var page = await HistoryAsync(h => h.PageAsync(ChatroomId, beforeSeq: upTo + 1, afterSeq, syncReplayMax, CancellationToken.None));
+        foreach (var message in page.Items)
         {
             socket.Enqueue(ChatEvents.Frame(ChatEvents.MessageCreated, message));
         }
-        if (page.Count > syncReplayMax)
+        if (page.HasMore)
         {
-            var resumeAt = page[syncReplayMax - 1].Seq;
+            var resumeAt = page.Items[^1].Seq;
             socket.Enqueue(SocketFrames.Error("sync_incomplete",
                 $"Replayed {syncReplayMax} messages up to seq {resumeAt}; fetch the rest with GET /api/v1/chatrooms/{ChatroomId}/messages?after_seq={resumeAt}."));
         }
     }
 
-    private async Task<List<MessageResponse>> LoadAsync(long afterSeq, long upToSeq, int limit)
-    {
-        var page = await WithDbAsync(db => db.Messages
-            .Where(m => m.ChatroomId == ChatroomId && m.Seq > afterSeq && m.Seq <= upToSeq)
-            .OrderBy(m => m.Seq).Take(limit)
-            .Responses(db).ToListAsync());
-        return page.OrderBy(m => m.Seq).ToList();
-    }
+    private Task<MessagePage> HistoryAsync(Func<MessageHistory, Task<MessagePage>> query) => InScopeAsync(query);
 
-    private async Task<T> WithDbAsync<T>(Func<ChatDbContext, Task<T>> query)
+    private Task<T> WithDbAsync<T>(Func<ChatDbContext, Task<T>> query) => InScopeAsync(query);
+
+    private async Task<T> InScopeAsync<TService, T>(Func<TService, Task<T>> query) where TService : notnull
     {
         await using var scope = scopes.CreateAsyncScope();
-        return await query(scope.ServiceProvider.GetRequiredService<ChatDbContext>());
+        return await query(scope.ServiceProvider.GetRequiredService<TService>());
     }
 
     [LoggerMessage(LogLevel.Information, "Conversation {ChatroomId}: seq {Seq} arrived after {LastSeq}; filling the gap from the database")]

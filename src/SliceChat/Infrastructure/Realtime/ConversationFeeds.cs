@@ -28,17 +28,6 @@ public sealed class ConversationFeeds
         bus.Reconnected += OnReconnected;
     }
 
-    public int Count
-    {
-        get
-        {
-            lock (gate)
-            {
-                return feeds.Count;
-            }
-        }
-    }
-
     /// <param name="afterSeq">Replay what came after it to this socket (a conversation just joined); null = from now on.</param>
     /// <returns>Completes once the socket receives the conversation's events.</returns>
     public Task Follow(SocketConnection socket, Guid chatroomId, long? afterSeq)
@@ -55,7 +44,7 @@ public sealed class ConversationFeeds
                 feeds[chatroomId] = (entry.Feed, entry.Followers + 1);
                 return entry.Feed.Add(socket, afterSeq);
             }
-            var feed = new ConversationFeed(chatroomId, this, bus, channels, scopes, limits.Value.SyncReplayMax, logger);
+            var feed = new ConversationFeed(chatroomId, this, bus, channels, scopes, limits.Value, logger);
             feeds[chatroomId] = (feed, 1);
             return feed.Add(socket, afterSeq);
         }
@@ -121,7 +110,7 @@ public sealed class ConversationFeeds
             feed.RequestCatchUp();
         }
         // The client library re-subscribes in the background; catch up again once that has surely happened.
-        _ = Task.Delay(TimeSpan.FromSeconds(2)).ContinueWith(_ =>
+        _ = Task.Delay(TimeSpan.FromSeconds(limits.Value.ReconnectCatchUpDelaySeconds)).ContinueWith(_ =>
         {
             foreach (var feed in all)
             {

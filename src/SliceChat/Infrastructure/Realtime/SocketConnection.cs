@@ -30,7 +30,7 @@ public sealed partial class SocketConnection : IDisposable
     /// <summary>Set once, whole, so the writer never sees a close code without its reason and drain flag.</summary>
     private sealed record CloseRequest(WebSocketCloseStatus Status, string Reason, bool Drain);
 
-    public SocketConnection(WebSocket socket, Guid userId, string username, Guid sessionId, DateTimeOffset expiresAt,
+    public SocketConnection(WebSocket socket, Guid userId, Guid sessionId, DateTimeOffset expiresAt,
         SocketScope scope, Guid? roomId, int capacity, TimeSpan closeTimeout, ILogger logger)
     {
         this.socket = socket;
@@ -38,7 +38,6 @@ public sealed partial class SocketConnection : IDisposable
         this.closeTimeout = closeTimeout;
         this.logger = logger;
         UserId = userId;
-        Username = username;
         SessionId = sessionId;
         ExpiresAt = expiresAt;
         Scope = scope;
@@ -48,7 +47,6 @@ public sealed partial class SocketConnection : IDisposable
 
     public Guid Id { get; } = Guid.CreateVersion7();
     public Guid UserId { get; }
-    public string Username { get; }
     public Guid SessionId { get; private set; }
     public DateTimeOffset ExpiresAt { get; private set; }
     public SocketScope Scope { get; }

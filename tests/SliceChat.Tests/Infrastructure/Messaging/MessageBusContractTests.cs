@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Messaging;
 using SliceChat.Tests.Support;
 using StackExchange.Redis;
@@ -138,7 +139,7 @@ public sealed class InProcessMessageBusContractTests : MessageBusContractTests
 
 public sealed class RedisMessageBusContractTests : MessageBusContractTests
 {
-    protected override MessageBusBase CreateBus() => new RedisMessageBus(TestServers.Redis, NullLogger<RedisMessageBus>.Instance);
+    protected override MessageBusBase CreateBus() => new RedisMessageBus(TestServers.Redis, NullLogger<RedisMessageBus>.Instance, TimeSpan.FromSeconds(new LimitsOptions().BusCommandTimeoutSeconds));
 
     /// <summary>PUBSUB NUMSUB, asked of the Redis server itself.</summary>
     protected override async Task<long> TransportSubscribersAsync(string channel)

@@ -12,7 +12,7 @@ public sealed class SocketConnectionTests
 
     private static SocketConnection Connection() => new(
         WebSocket.CreateFromStream(new MemoryStream(), new WebSocketCreationOptions { IsServer = true }),
-        Guid.NewGuid(), "someone", Guid.NewGuid(), DateTimeOffset.MaxValue, SocketScope.User, null, Capacity, TimeSpan.FromSeconds(1),
+        Guid.NewGuid(), Guid.NewGuid(), DateTimeOffset.MaxValue, SocketScope.User, null, Capacity, TimeSpan.FromSeconds(1),
         NullLogger.Instance);
 
     [Fact]

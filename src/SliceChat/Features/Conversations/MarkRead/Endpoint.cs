@@ -13,7 +13,7 @@ public sealed record Request : ChatroomRequest
 
 public sealed class Validator : Validator<Request>
 {
-    public Validator() => RuleFor(r => r.Seq).NotNull().GreaterThanOrEqualTo(0);
+    public Validator() => RuleFor(r => r.Seq).NotNull().GreaterThanOrEqualTo(ReadMarkers.MinSeq);
 }
 
 public sealed class Endpoint(ReadMarkers markers) : Endpoint<Request, Results<NoContent, ProblemHttpResult>>

@@ -15,7 +15,7 @@ public sealed record Request : HistoryPageRequest
 
 public sealed class Validator : HistoryPageValidator<Request>;
 
-public sealed class Endpoint(ChatDbContext db) : Endpoint<Request, Results<Ok<HistoryResponse>, ProblemHttpResult>>
+public sealed class Endpoint(ChatDbContext db, MessageHistory history) : Endpoint<Request, Results<Ok<MessagePage>, ProblemHttpResult>>
 {
     public override void Configure()
     {
@@ -23,7 +23,7 @@ public sealed class Endpoint(ChatDbContext db) : Endpoint<Request, Results<Ok<Hi
         Summary(s => s.Summary = "A page of the direct conversation with a user; empty if the pair never talked");
     }
 
-    public override async Task<Results<Ok<HistoryResponse>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
+    public override async Task<Results<Ok<MessagePage>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
     {
         if (!await db.Users.AnyAsync(u => u.Id == request.UserId, ct))
         {
@@ -31,6 +31,6 @@ public sealed class Endpoint(ChatDbContext db) : Endpoint<Request, Results<Ok<Hi
         }
         var key = Chatroom.DirectKeyOf(request.CallerId, request.UserId);
         var chatroomId = await db.Chatrooms.Where(c => c.DirectKey == key).Select(c => (Guid?)c.Id).FirstOrDefaultAsync(ct);
-        return TypedResults.Ok(chatroomId is { } id ? await HistoryPage.LoadAsync(db, id, request, ct) : HistoryResponse.Empty);
+        return TypedResults.Ok(chatroomId is { } id ? await request.LoadAsync(history, id, ct) : new MessagePage([], false));
     }
 }

@@ -1,7 +1,6 @@
 using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceChat.Infrastructure.Conversations;
-using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Messages.History;
@@ -13,7 +12,7 @@ public sealed record Request : HistoryPageRequest
 
 public sealed class Validator : HistoryPageValidator<Request>;
 
-public sealed class Endpoint(ChatroomAccess access, ChatDbContext db) : Endpoint<Request, Results<Ok<HistoryResponse>, ProblemHttpResult>>
+public sealed class Endpoint(ChatroomAccess access, MessageHistory history) : Endpoint<Request, Results<Ok<MessagePage>, ProblemHttpResult>>
 {
     public override void Configure()
     {
@@ -21,7 +20,7 @@ public sealed class Endpoint(ChatroomAccess access, ChatDbContext db) : Endpoint
         Summary(s => s.Summary = "A page of a room's messages, ascending by seq (before_seq: older; after_seq: newer)");
     }
 
-    public override async Task<Results<Ok<HistoryResponse>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
+    public override async Task<Results<Ok<MessagePage>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
     {
         var room = await access.FindAsync(request.Id, request.CallerId, ct);
         if (room is null)
@@ -32,6 +31,6 @@ public sealed class Endpoint(ChatroomAccess access, ChatDbContext db) : Endpoint
         {
             return Problems.Forbidden("You are not a member of this chatroom.");
         }
-        return TypedResults.Ok(await HistoryPage.LoadAsync(db, request.Id, request, ct));
+        return TypedResults.Ok(await request.LoadAsync(history, request.Id, ct));
     }
 }

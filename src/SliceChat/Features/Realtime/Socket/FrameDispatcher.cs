@@ -1,0 +1,92 @@
+using System.Text.Json;
+using SliceChat.Infrastructure.Realtime;
+using SliceChat.Infrastructure.Slices;
+
+namespace SliceChat.Features.Realtime.Socket;
+
+/// <summary>
+/// Reads each client frame as a <see cref="ClientFrame"/> and hands it to the handler of its type.
+/// Frames without a type are the reference clients' sends. A frame no handler takes gets an
+/// <c>error</c> event.
+/// </summary>
+public sealed class FrameDispatcher
+{
+    private readonly SocketClient client;
+    private readonly SendHandler send;
+    private readonly TypingHandler typing;
+    private readonly ReadHandler read;
+    private readonly SyncHandler sync;
+    private readonly AuthHandler auth;
+
+    public FrameDispatcher(SocketClient client, IServiceProvider services)
+    {
+        this.client = client;
+        send = ActivatorUtilities.CreateInstance<SendHandler>(services, client);
+        typing = ActivatorUtilities.CreateInstance<TypingHandler>(services, client);
+        read = ActivatorUtilities.CreateInstance<ReadHandler>(services, client);
+        sync = ActivatorUtilities.CreateInstance<SyncHandler>(services, client);
+        auth = ActivatorUtilities.CreateInstance<AuthHandler>(services, client);
+    }
+
+    public async Task DispatchAsync(ReadOnlyMemory<byte> text)
+    {
+        if (Parse(text) is { } frame)
+        {
+            await RouteAsync(frame);
+        }
+    }
+
+    private ClientFrame? Parse(ReadOnlyMemory<byte> text)
+    {
+        ClientFrame? frame;
+        try
+        {
+            frame = JsonSerializer.Deserialize<ClientFrame>(text.Span, SliceServices.JsonOptions);
+        }
+        catch (JsonException e)
+        {
+            client.Reply(SocketFrames.Error("invalid_json", $"The frame is not a JSON object of the protocol: {e.Message}"));
+            return null;
+        }
+        if (frame is null)
+        {
+            client.Reply(SocketFrames.Error("invalid_json", "The frame must be a JSON object."));
+        }
+        return frame;
+    }
+
+    private Task RouteAsync(ClientFrame frame)
+    {
+        switch (frame)
+        {
+            case { Type: null, RecipientId: not null }:
+                return send.SendDirectAsync(frame);
+            case { Type: null, Content: not null } when client.Connection.Scope == SocketScope.Room:
+                return send.SendToRoomAsync(client.Connection.RoomId!.Value, frame);
+            case { Type: "message.send", ChatroomId: { } chatroomId }:
+                return send.SendToRoomAsync(chatroomId, frame);
+            case { Type: "typing", ChatroomId: { } chatroomId }:
+                return typing.HandleAsync(chatroomId);
+            case { Type: "read", ChatroomId: { } chatroomId, Seq: { } seq }:
+                return read.HandleAsync(chatroomId, seq);
+            case { Type: "sync", ChatroomId: { } chatroomId, AfterSeq: { } afterSeq }:
+                sync.Handle(chatroomId, afterSeq);
+                break;
+            case { Type: "auth", Token: { Length: > 0 } token }:
+                return auth.HandleAsync(token);
+            case { Type: "ping" }:
+                client.Reply(SocketFrames.Pong);
+                break;
+            case { Type: null }:
+                client.Reply(SocketFrames.Error("unknown_frame", "A frame needs a type, or recipient_id and content (a DM), or content on a room socket."));
+                break;
+            case { Type: "message.send" or "typing" or "read" or "sync" or "auth" }:
+                client.Reply(SocketFrames.Error("validation_failed", $"A '{frame.Type}' frame lacks a required field.", frame.ClientMessageId));
+                break;
+            default:
+                client.Reply(SocketFrames.Error("unknown_type", $"Unknown frame type '{frame.Type}'."));
+                break;
+        }
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,24 @@
+using SliceChat.Infrastructure.Conversations;
+using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Realtime;
+
+namespace SliceChat.Features.Realtime.Socket;
+
+/// <summary>A <c>typing</c> frame: published to the conversation (not stored), at most <c>Limits:TypingPerSecond</c> per user and room.</summary>
+public sealed class TypingHandler(SocketClient client, RateLimits rateLimits, ChatEvents events)
+{
+    public async Task HandleAsync(Guid chatroomId)
+    {
+        if (!client.Connection.Following.ContainsKey(chatroomId))
+        {
+            client.Reply(SocketFrames.Error("forbidden", "You are not a member of this chatroom."));
+            return;
+        }
+        if (rateLimits.TryTyping(client.User.Id, chatroomId) is not null)
+        {
+            client.Reply(SocketFrames.Error("rate_limited", "Too many typing events for this room."));
+            return;
+        }
+        await events.PublishAsync(chatroomId, ChatEvents.Typing, new TypingBody(chatroomId, client.User.Id, client.User.Username));
+    }
+}

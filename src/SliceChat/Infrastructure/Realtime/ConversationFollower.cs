@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SliceChat.Infrastructure.Conversations;
+using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Messaging;
+using SliceChat.Infrastructure.Persistence;
+using SliceChat.Infrastructure.Slices;
+
+namespace SliceChat.Infrastructure.Realtime;
+
+/// <summary>
+/// Keeps one socket following the conversations it should receive: a room socket its room; a user
+/// socket every conversation its user is in, those joined later (announced on the user's channel),
+/// and, after the bus link comes back, those whose announcement the outage swallowed.
+/// </summary>
+public sealed partial class ConversationFollower(
+    SocketConnection socket,
+    ConversationFeeds feeds,
+    IMessageBus bus,
+    ChannelNames channels,
+    IServiceScopeFactory scopes,
+    IOptions<LimitsOptions> limits,
+    ILogger<ConversationFollower> logger) : IAsyncDisposable
+{
+    private IAsyncDisposable? joins;
+
+    /// <summary>Completes once the socket receives its conversations' events; times out after <c>Limits:SocketFollowTimeoutSeconds</c>.</summary>
+    public async Task FollowAsync()
+    {
+        var conversations = new List<Task>();
+        if (socket.Scope == SocketScope.User)
+        {
+            // Subscribed before reading the memberships, so a join in between is not missed.
+            joins = await bus.SubscribeAsync(channels.User(socket.UserId), OnJoined);
+            conversations.AddRange((await MembershipsAsync()).Select(m => feeds.Follow(socket, m.ChatroomId, afterSeq: null)));
+        }
+        else
+        {
+            conversations.Add(feeds.Follow(socket, socket.RoomId!.Value, afterSeq: null));
+        }
+        await Task.WhenAll(conversations).WaitAsync(TimeSpan.FromSeconds(limits.Value.SocketFollowTimeoutSeconds), socket.Aborted);
+    }
+
+    /// <summary>From now on, a bus reconnect makes the socket follow what the database says its user is in.</summary>
+    public void FollowAfterReconnects() => bus.Reconnected += OnReconnected;
+
+    /// <summary>Stops following: no more reconnect checks, every feed let go, the user's channel unsubscribed.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        bus.Reconnected -= OnReconnected;
+        feeds.UnfollowAll(socket);
+        if (joins is not null)
+        {
+            await joins.DisposeAsync();
+        }
+    }
+
+    private async Task<List<(Guid ChatroomId, long LastReadSeq)>> MembershipsAsync()
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+        var memberships = await db.Members.Where(m => m.UserId == socket.UserId).Select(m => new { m.ChatroomId, m.LastReadSeq }).ToListAsync();
+        return memberships.Select(m => (m.ChatroomId, m.LastReadSeq)).ToList();
+    }
+
+    /// <summary>Joins announced while the Redis link was down were lost: follow what the database says the user is in.</summary>
+    private void OnReconnected() => _ = Task.Run(async () =>
+    {
+        if (socket.Scope != SocketScope.User)
+        {
+            return;
+        }
+        try
+        {
+            foreach (var membership in (await MembershipsAsync()).Where(m => !socket.Following.ContainsKey(m.ChatroomId)))
+            {
+                _ = feeds.Follow(socket, membership.ChatroomId, membership.LastReadSeq);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogFailed(logger, e, socket.Id);
+        }
+    });
+
+    private void OnJoined(ReadOnlyMemory<byte> message)
+    {
+        var follow = JsonSerializer.Deserialize<FollowConversation>(message.Span, SliceServices.JsonOptions);
+        if (follow is not null)
+        {
+            _ = feeds.Follow(socket, follow.ChatroomId, follow.AfterSeq);
+        }
+    }
+
+    [LoggerMessage(LogLevel.Error, "Socket {ConnectionId} failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception, Guid connectionId);
+}
