@@ -4,7 +4,7 @@ using SliceChat.Infrastructure.Persistence.Entities;
 
 namespace SliceChat.Infrastructure.Security;
 
-public sealed class PasswordOptions
+public sealed class PasswordHashingOptions
 {
     public const string Section = "Passwords";
 
@@ -17,7 +17,7 @@ public sealed class PasswordOptions
 /// counts, not only bcrypt's first 72 bytes. Hashes of the earlier PBKDF2 scheme (ASP.NET Core Identity's
 /// format, which never starts with "$2") still verify and ask for a rehash, which login performs.
 /// </summary>
-public sealed class PasswordHasher(IOptions<PasswordOptions> options) : IPasswordHasher<User>
+public sealed class PasswordHasher(IOptions<PasswordHashingOptions> options) : IPasswordHasher<User>
 {
     private const BCrypt.Net.HashType PreHash = BCrypt.Net.HashType.SHA384;
     private readonly PasswordHasher<User> legacy = new();

@@ -24,7 +24,7 @@ public static class SecurityServices
             PersistenceServices.DataDirectory(builder));
         services.AddSingleton(signingKey);
         services.AddSingleton<TokenService>();
-        services.AddOptions<PasswordOptions>().Bind(builder.Configuration.GetSection(PasswordOptions.Section))
+        services.AddOptions<PasswordHashingOptions>().Bind(builder.Configuration.GetSection(PasswordHashingOptions.Section))
             .Validate(o => o.BcryptWorkFactor is >= 4 and <= 31, "Passwords:BcryptWorkFactor must be between 4 and 31.")
             .ValidateOnStart();
         services.AddSingleton<PasswordHasher>();

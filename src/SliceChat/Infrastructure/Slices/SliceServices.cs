@@ -35,12 +35,15 @@ public static class SliceServices
         services.SwaggerDocument(o =>
         {
             o.EnableJWTBearerAuth = false;
+            // Requests bound only from the route and claims show no body schema; tags are set per area in MapSlices.
+            o.RemoveEmptyRequestSchema = true;
             o.DocumentSettings = s =>
             {
                 s.DocumentName = "v1";
                 s.Title = "SliceChat API";
                 s.Version = "v1";
                 s.Description = Realtime.SocketProtocolDoc.Markdown;
+                s.SchemaSettings.SchemaNameGenerator = new SchemaNames();
                 // OAuth2 password flow on the login route, so the docs page can authorize its requests.
                 s.AddAuth("oauth2", new NSwag.OpenApiSecurityScheme
                 {
@@ -65,6 +68,11 @@ public static class SliceServices
         _ => "The request failed.",
     };
 
+    /// <summary>"SliceChat.Features.Auth.Login" -> "Auth.Login"; "SliceChat.Infrastructure.Conversations" -> "Conversations".</summary>
+    internal static string SliceName(Type type) => type.Namespace!
+        .Replace("SliceChat.Features.", "", StringComparison.Ordinal)
+        .Replace("SliceChat.Infrastructure.", "", StringComparison.Ordinal);
+
     public static WebApplication UseSlices(this WebApplication app)
     {
         app.UseExceptionHandler();
@@ -85,8 +93,10 @@ public static class SliceServices
             c.Errors.ProducesMetadataType = typeof(Microsoft.AspNetCore.Http.HttpValidationProblemDetails);
             c.Errors.ResponseBuilder = (failures, context, status) => Problems.ValidationBody(failures, context, status);
             // "Auth.Login" -> "AuthLogin"; aliases get the route's number.
-            c.Endpoints.NameGenerator = ctx => ctx.EndpointType.Namespace!.Replace("SliceChat.Features.", "", StringComparison.Ordinal)
-                .Replace(".", "", StringComparison.Ordinal) + (ctx.RouteNumber is > 0 ? ctx.RouteNumber.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
+            c.Endpoints.NameGenerator = ctx => SliceName(ctx.EndpointType).Replace(".", "", StringComparison.Ordinal)
+                + (ctx.RouteNumber is > 0 ? ctx.RouteNumber.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
+            // The OpenAPI tag is the slice's area (Auth, Chatrooms, ...), not a path segment.
+            c.Endpoints.Configurator = endpoint => endpoint.Options(b => b.AutoTagOverride(SliceName(endpoint.EndpointType).Split('.')[0]));
         });
         app.UseOpenApi(o => o.Path = DocumentPath);
         app.UseSwaggerUi(o =>
@@ -99,6 +109,19 @@ public static class SliceServices
         app.MapGet("/swagger", () => Results.Redirect(DocsPath)).ExcludeFromDescription();
         return app;
     }
+}
+
+/// <summary>
+/// OpenAPI schema ids qualified by the slice ("AuthLoginRequest", "ConversationsMessageResponse"), since every slice
+/// has a Request. No dots: NJsonSchema keeps only the last dotted part of a name.
+/// </summary>
+internal sealed class SchemaNames : NJsonSchema.Generation.ISchemaNameGenerator
+{
+    private readonly NJsonSchema.Generation.DefaultSchemaNameGenerator fallback = new();
+
+    public string Generate(Type type) => type.Namespace?.StartsWith("SliceChat.", StringComparison.Ordinal) == true && !type.IsGenericType
+        ? SliceServices.SliceName(type).Replace(".", "", StringComparison.Ordinal) + type.Name
+        : fallback.Generate(type);
 }
 
 /// <summary>Turns the unexpected into problem details; a request Kestrel rejected keeps its own status (e.g. 413).</summary>
