@@ -1,3 +1,4 @@
+using SliceChat.Features;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using SliceChat.Tests.Support;
@@ -34,10 +35,10 @@ public sealed class LoggingTests(PostgresApp app) : IClassFixture<PostgresApp>
         var api = new Api(instance.CreateClient());
 
         var account = await api.RegisterAsync();
-        var refreshed = await (await api.PostAsync("/api/v1/auth/refresh", new { refresh_token = account.RefreshToken })).Json();
-        await api.PostAsync("/api/v1/auth/login", new { username = account.Username, password = "a wrong password" });
-        await api.As(account).PatchAsync("/api/v1/users/me", new { password = "another long password", current_password = account.Password });
-        await using (var socket = await ChatSocket.ConnectKestrelAsync(instance, "/ws/chat", refreshed["access_token"].Text()))
+        var refreshed = await (await api.PostAsync(ApiRoutes.Refresh, new { refresh_token = account.RefreshToken })).Json();
+        await api.PostAsync(ApiRoutes.Login, new { username = account.Username, password = "a wrong password" });
+        await api.As(account).PatchAsync(ApiRoutes.Me, new { password = "another long password", current_password = account.Password });
+        await using (var socket = await ChatSocket.ConnectKestrelAsync(instance, ApiRoutes.UserSocket, refreshed["access_token"].Text()))
         {
             await socket.NextAsync("ready");
             await socket.SendAsync(new { type = "auth", token = refreshed["access_token"].Text() });

@@ -1,3 +1,4 @@
+using SliceChat.Features;
 using System.Net;
 using SliceChat.Tests.Support;
 
@@ -26,24 +27,47 @@ public sealed class OperationsTests(PostgresApp app) : IClassFixture<PostgresApp
         await response.ShouldHaveStatus(HttpStatusCode.OK);
         var document = await response.Json();
         var paths = document["paths"]!.AsObject().Select(p => p.Key).ToList();
-        document["components"]!["securitySchemes"]!["oauth2"]!["flows"]!["password"]!["tokenUrl"].Text().ShouldBe("/api/v1/auth/login");
-        paths.ShouldContain("/api/v1/auth/register");
-        paths.ShouldContain("/api/v1/auth/login");
-        paths.ShouldContain("/api/v1/users/me");
+        document["components"]!["securitySchemes"]!["oauth2"]!["flows"]!["password"]!["tokenUrl"].Text().ShouldBe(ApiRoutes.Login);
+        paths.ShouldContain(ApiRoutes.Register);
+        paths.ShouldContain(ApiRoutes.Login);
+        paths.ShouldContain(ApiRoutes.Me);
         paths.ShouldContain("/api/v1/chatrooms/{id}/messages");
-        paths.ShouldContain("/api/v1/messages/conversations");
+        paths.ShouldContain(ApiRoutes.Conversations);
     }
 
     [Fact]
-    public async Task DocsPage_IsServed()
+    public async Task OpenApiDocument_DescribesEveryOperation_InSnakeCase_WithTheSocketProtocol()
     {
-        (await app.Api.GetAsync("/docs/index.html")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        var document = await (await app.Api.GetAsync("/openapi/v1.json")).Json();
+        document["info"]!["description"].Text().ShouldContain("message.created");
+        var operations = document["paths"]!.AsObject().SelectMany(p => p.Value!.AsObject().Select(o => o.Value!)).ToList();
+        operations.Count.ShouldBeGreaterThan(25);
+        operations.ShouldAllBe(o => o["operationId"] != null && o["summary"] != null && o["tags"]!.AsArray().Count == 1);
+        var schemas = document["components"]!["schemas"]!.AsObject();
+        var propertyNames = schemas.SelectMany(s => s.Value!["properties"]?.AsObject().Select(p => p.Key) ?? []).ToList();
+        propertyNames.ShouldContain("client_message_id");
+        propertyNames.ShouldAllBe(n => !n.Any(char.IsUpper));
+        var register = schemas["AuthRegisterRequest"]!;
+        register["example"]!["username"].Text().ShouldNotBeNullOrEmpty();
+        register["properties"]!["password"]!["minLength"]!.GetValue<int>().ShouldBe(8);
+    }
+
+    [Theory]
+    [InlineData("/docs/index.html")]
+    [InlineData("/docs")]
+    [InlineData("/swagger")]
+    public async Task DocsPage_IsServed(string path)
+    {
+        var client = app.App.CreateClient(); // follows redirects
+        var response = await client.GetAsync(path);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).ShouldContain("swagger", Case.Insensitive);
     }
 
     [Fact]
     public async Task OversizedBody_Returns413Problem()
     {
-        var response = await app.Api.PostAsync("/api/v1/auth/register", new { username = new string('a', 70_000), email = "a@b.co", password = "password" });
+        var response = await app.Api.PostAsync(ApiRoutes.Register, new { username = new string('a', 70_000), email = "a@b.co", password = "password" });
         await response.ShouldBeProblem(HttpStatusCode.RequestEntityTooLarge);
     }
 
@@ -86,9 +110,9 @@ public sealed class LoginRateLimitTests(SqliteApp app) : IClassFixture<SqliteApp
         var account = await limited.RegisterAsync(); // one login
         for (var i = 0; i < 2; i++)
         {
-            (await limited.PostAsync("/api/v1/auth/login", new { username = account.Username, password = "wrong password" })).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+            (await limited.PostAsync(ApiRoutes.Login, new { username = account.Username, password = "wrong password" })).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         }
-        var response = await limited.PostAsync("/api/v1/auth/login", new { username = account.Username, password = account.Password });
+        var response = await limited.PostAsync(ApiRoutes.Login, new { username = account.Username, password = account.Password });
         await response.ShouldBeProblem(HttpStatusCode.TooManyRequests);
         response.Headers.RetryAfter.ShouldNotBeNull();
     }

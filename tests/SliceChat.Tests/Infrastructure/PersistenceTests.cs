@@ -1,3 +1,4 @@
+using SliceChat.Features;
 using SliceChat.Infrastructure.Accounts;
 using System.Data.Common;
 using System.Net;
@@ -153,20 +154,20 @@ public sealed class PersistenceTests
         var tokens = await api.LoginAsync(old.Username, Api.Password);
         var owner = new Account(old.UserId, old.Username, old.Email, Api.Password,
             tokens["access_token"].Text(), tokens["refresh_token"].Text());
-        var me = await (await api.As(owner).GetAsync("/api/v1/users/me")).Json();
+        var me = await (await api.As(owner).GetAsync(ApiRoutes.Me)).Json();
         me["username"].Text().ShouldBe(old.Username);
 
-        var before = await (await api.As(owner).GetAsync($"/api/v1/chatrooms/{old.RoomId}/messages")).Json();
+        var before = await (await api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, old.RoomId))).Json();
         before["items"]!.AsArray().Select(m => (m!["seq"]!.GetValue<long>(), m["content"].Text()))
             .ShouldBe([(1L, "written before the upgrade")]);
 
         var sent = await api.PostMessageAsync(owner, old.RoomId, "written after the upgrade");
         sent["seq"]!.GetValue<long>().ShouldBe(2);
-        var after = await (await api.As(owner).GetAsync($"/api/v1/chatrooms/{old.RoomId}/messages")).Json();
+        var after = await (await api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, old.RoomId))).Json();
         after["items"]!.AsArray().Select(m => m!["content"].Text()).ShouldBe(["written before the upgrade", "written after the upgrade"]);
 
         var newcomer = await api.RegisterAsync();
-        var joined = await api.As(newcomer).PostAsync($"/api/v1/chatrooms/{old.RoomId}/join");
+        var joined = await api.As(newcomer).PostAsync(ApiRoutes.Fill(ApiRoutes.JoinChatroom, old.RoomId));
         await joined.ShouldHaveStatus(HttpStatusCode.OK);
     }
 

@@ -1,3 +1,4 @@
+using SliceChat.Features;
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using SliceChat.Infrastructure.Security;
@@ -61,15 +62,15 @@ public sealed class RevocationAcrossInstancesTests(ScaledOutApp app) : IClassFix
         var b = new Api(app.StartInstance().CreateClient());
         var account = await app.Api.RegisterAsync();
         // B has seen the session as active, so only the bus can tell it otherwise within the cache time.
-        (await b.As(account).GetAsync("/api/v1/users/me")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await b.As(account).GetAsync(ApiRoutes.Me)).StatusCode.ShouldBe(HttpStatusCode.OK);
 
-        (await app.Api.As(account).PostAsync("/api/v1/auth/logout")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await app.Api.As(account).PostAsync(ApiRoutes.Logout)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
         var deadline = DateTime.UtcNow.AddSeconds(2);
         HttpStatusCode status;
         do
         {
-            status = (await b.As(account).GetAsync("/api/v1/users/me")).StatusCode;
+            status = (await b.As(account).GetAsync(ApiRoutes.Me)).StatusCode;
         }
         while (status == HttpStatusCode.OK && DateTime.UtcNow < deadline);
         status.ShouldBe(HttpStatusCode.Unauthorized);

@@ -1,3 +1,4 @@
+using SliceChat.Features;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -57,7 +58,7 @@ public sealed class Api(HttpClient http)
     {
         username ??= UniqueName();
         var email = $"{username}@example.com";
-        var registered = await PostAsync("/api/v1/auth/register", new { username, email, password = Password });
+        var registered = await PostAsync(ApiRoutes.Register, new { username, email, password = Password });
         await registered.ShouldHaveStatus(HttpStatusCode.Created);
         var user = await registered.Json();
         var tokens = await LoginAsync(username, Password);
@@ -67,21 +68,21 @@ public sealed class Api(HttpClient http)
 
     public async Task<Guid> CreateRoomAsync(Account owner, bool isPrivate = false, params Guid[] memberIds)
     {
-        var response = await As(owner).PostAsync("/api/v1/chatrooms", new { name = UniqueName("room"), is_private = isPrivate, member_ids = memberIds });
+        var response = await As(owner).PostAsync(ApiRoutes.Chatrooms, new { name = UniqueName("room"), is_private = isPrivate, member_ids = memberIds });
         await response.ShouldHaveStatus(HttpStatusCode.Created);
         return Guid.Parse((await response.Json())["id"].Text());
     }
 
     public async Task<JsonNode> PostMessageAsync(Account sender, Guid chatroomId, string content, string? clientMessageId = null)
     {
-        var response = await As(sender).PostAsync($"/api/v1/chatrooms/{chatroomId}/messages", new { content, client_message_id = clientMessageId });
+        var response = await As(sender).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, chatroomId), new { content, client_message_id = clientMessageId });
         await response.ShouldHaveStatus(HttpStatusCode.Created);
         return await response.Json();
     }
 
     public async Task<JsonNode> LoginAsync(string username, string password)
     {
-        var response = await PostAsync("/api/v1/auth/login", new { username, password });
+        var response = await PostAsync(ApiRoutes.Login, new { username, password });
         await response.ShouldHaveStatus(HttpStatusCode.OK);
         return await response.Json();
     }

@@ -1,3 +1,4 @@
+using SliceChat.Features;
 using System.Net;
 using SliceChat.Tests.Support;
 
@@ -57,7 +58,7 @@ public sealed class AuthorizationTableTests(PostgresApp app) : IClassFixture<Pos
             _ => world.Stranger,
         };
         var api = app.Api.As(who);
-        var room = $"/api/v1/chatrooms/{world.Room}";
+        var room = ApiRoutes.Fill(ApiRoutes.Chatroom, world.Room);
         var response = route switch
         {
             "GET room" => await api.GetAsync(room),
@@ -70,8 +71,8 @@ public sealed class AuthorizationTableTests(PostgresApp app) : IClassFixture<Pos
             "POST message" => await api.PostAsync($"{room}/messages", new { content = "hi" }),
             "GET messages" => await api.GetAsync($"{room}/messages"),
             "POST read" => await api.PostAsync($"{room}/read", new { seq = 1 }),
-            "PATCH message" => await api.PatchAsync($"/api/v1/messages/{world.OwnersMessage}", new { content = "changed" }),
-            "DELETE message" => await api.DeleteAsync($"/api/v1/messages/{world.OwnersMessage}"),
+            "PATCH message" => await api.PatchAsync(ApiRoutes.Fill(ApiRoutes.Message, world.OwnersMessage), new { content = "changed" }),
+            "DELETE message" => await api.DeleteAsync(ApiRoutes.Fill(ApiRoutes.Message, world.OwnersMessage)),
             _ => throw new ArgumentOutOfRangeException(nameof(route)),
         };
         if ((int)expected >= 400)

@@ -1,3 +1,4 @@
+using SliceChat.Features;
 using System.Net;
 using SliceChat.Tests.Support;
 
@@ -12,7 +13,7 @@ public abstract class ChatroomsTests(AppFixture fixture)
     {
         var owner = await Api.RegisterAsync();
         var friend = await Api.RegisterAsync();
-        var response = await Api.As(owner).PostAsync("/api/v1/chatrooms", new { name = "  Lounge  ", description = "chat", member_ids = new[] { friend.Id } });
+        var response = await Api.As(owner).PostAsync(ApiRoutes.Chatrooms, new { name = "  Lounge  ", description = "chat", member_ids = new[] { friend.Id } });
 
         await response.ShouldHaveStatus(HttpStatusCode.Created);
         var room = await response.Json();
@@ -23,9 +24,9 @@ public abstract class ChatroomsTests(AppFixture fixture)
         room["created_by"].Text().ShouldBe(owner.Id.ToString());
         room["member_count"]!.GetValue<int>().ShouldBe(2);
         room["last_seq"]!.GetValue<long>().ShouldBe(0);
-        response.Headers.Location!.ToString().ShouldBe($"/api/v1/chatrooms/{room["id"].Text()}");
+        response.Headers.Location!.ToString().ShouldBe(ApiRoutes.Fill(ApiRoutes.Chatroom, room["id"].Text()));
 
-        var members = (await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room["id"].Text()}/members")).Json()).AsArray();
+        var members = (await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.Members, room["id"].Text()))).Json()).AsArray();
         members.Single(m => m!["user_id"].Text() == owner.Id.ToString())!["role"].Text().ShouldBe("owner");
         members.Single(m => m!["user_id"].Text() == friend.Id.ToString())!["role"].Text().ShouldBe("member");
     }
@@ -36,14 +37,14 @@ public abstract class ChatroomsTests(AppFixture fixture)
     public async Task Create_BlankName_Returns400(string name)
     {
         var owner = await Api.RegisterAsync();
-        await (await Api.As(owner).PostAsync("/api/v1/chatrooms", new { name })).ShouldBeValidationProblem("name");
+        await (await Api.As(owner).PostAsync(ApiRoutes.Chatrooms, new { name })).ShouldBeValidationProblem("name");
     }
 
     [Fact]
     public async Task Create_LongNameAndDescription_Returns400()
     {
         var owner = await Api.RegisterAsync();
-        var response = await Api.As(owner).PostAsync("/api/v1/chatrooms", new { name = new string('n', 101), description = new string('d', 1001) });
+        var response = await Api.As(owner).PostAsync(ApiRoutes.Chatrooms, new { name = new string('n', 101), description = new string('d', 1001) });
         await response.ShouldBeValidationProblem("description", "name");
     }
 
@@ -51,8 +52,8 @@ public abstract class ChatroomsTests(AppFixture fixture)
     public async Task Create_UnknownMember_Returns404AndCreatesNothing()
     {
         var owner = await Api.RegisterAsync();
-        await (await Api.As(owner).PostAsync("/api/v1/chatrooms", new { name = "x", member_ids = new[] { Guid.NewGuid() } })).ShouldBeProblem(HttpStatusCode.NotFound);
-        var joined = await (await Api.As(owner).GetAsync("/api/v1/chatrooms")).Json();
+        await (await Api.As(owner).PostAsync(ApiRoutes.Chatrooms, new { name = "x", member_ids = new[] { Guid.NewGuid() } })).ShouldBeProblem(HttpStatusCode.NotFound);
+        var joined = await (await Api.As(owner).GetAsync(ApiRoutes.Chatrooms)).Json();
         joined["items"]!.AsArray().Count.ShouldBe(0);
     }
 
@@ -70,7 +71,7 @@ public abstract class ChatroomsTests(AppFixture fixture)
         bool hasMore;
         do
         {
-            var page = await (await Api.As(owner).GetAsync($"/api/v1/chatrooms?scope=joined&limit=2{(before is null ? "" : $"&before={before}")}")).Json();
+            var page = await (await Api.As(owner).GetAsync(ApiRoutes.Chatrooms + $"?scope=joined&limit=2{(before is null ? "" : $"&before={before}")}")).Json();
             var items = page["items"]!.AsArray().Select(r => Guid.Parse(r!["id"].Text())).ToList();
             seen.AddRange(items);
             hasMore = page["has_more"]!.GetValue<bool>();
@@ -80,11 +81,11 @@ public abstract class ChatroomsTests(AppFixture fixture)
         seen.ShouldBe(Enumerable.Reverse(created));
 
         var stranger = await Api.RegisterAsync();
-        var publicRooms = await (await Api.As(stranger).GetAsync("/api/v1/chatrooms?scope=public&limit=100")).Json();
+        var publicRooms = await (await Api.As(stranger).GetAsync(ApiRoutes.Chatrooms + "?scope=public&limit=100")).Json();
         var publicIds = publicRooms["items"]!.AsArray().Select(r => Guid.Parse(r!["id"].Text())).ToList();
         publicIds.ShouldNotContain(created[2]);
         created.Where((_, i) => i != 2).ShouldAllBe(id => publicIds.Contains(id));
-        (await (await Api.As(stranger).GetAsync("/api/v1/chatrooms")).Json())["items"]!.AsArray().Count.ShouldBe(0);
+        (await (await Api.As(stranger).GetAsync(ApiRoutes.Chatrooms)).Json())["items"]!.AsArray().Count.ShouldBe(0);
     }
 
     [Theory]
@@ -94,7 +95,7 @@ public abstract class ChatroomsTests(AppFixture fixture)
     public async Task List_BadQuery_Returns400(string query, string field)
     {
         var user = await Api.RegisterAsync();
-        await (await Api.As(user).GetAsync($"/api/v1/chatrooms?{query}")).ShouldBeValidationProblem(field);
+        await (await Api.As(user).GetAsync(ApiRoutes.Chatrooms + $"?{query}")).ShouldBeValidationProblem(field);
     }
 
     [Fact]
@@ -105,13 +106,13 @@ public abstract class ChatroomsTests(AppFixture fixture)
         var room = await Api.CreateRoomAsync(owner);
         await Api.PostMessageAsync(owner, room, "before the join");
 
-        var first = await Api.As(joiner).PostAsync($"/api/v1/chatrooms/{room}/join");
+        var first = await Api.As(joiner).PostAsync(ApiRoutes.Fill(ApiRoutes.JoinChatroom, room));
         await first.ShouldHaveStatus(HttpStatusCode.OK);
         (await first.Json())["member_count"]!.GetValue<int>().ShouldBe(2);
-        var second = await Api.As(joiner).PostAsync($"/api/v1/chatrooms/{room}/join");
+        var second = await Api.As(joiner).PostAsync(ApiRoutes.Fill(ApiRoutes.JoinChatroom, room));
         (await second.Json())["member_count"]!.GetValue<int>().ShouldBe(2);
 
-        var members = (await (await Api.As(joiner).GetAsync($"/api/v1/chatrooms/{room}/members")).Json()).AsArray();
+        var members = (await (await Api.As(joiner).GetAsync(ApiRoutes.Fill(ApiRoutes.Members, room))).Json()).AsArray();
         members.Single(m => m!["user_id"].Text() == joiner.Id.ToString())!["last_read_seq"]!.GetValue<long>().ShouldBe(1);
     }
 
@@ -121,7 +122,7 @@ public abstract class ChatroomsTests(AppFixture fixture)
         var owner = await Api.RegisterAsync();
         var outsider = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner, isPrivate: true);
-        await (await Api.As(outsider).PostAsync($"/api/v1/chatrooms/{room}/join")).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(outsider).PostAsync(ApiRoutes.Fill(ApiRoutes.JoinChatroom, room))).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -131,14 +132,14 @@ public abstract class ChatroomsTests(AppFixture fixture)
         var first = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner, false, first.Id);
         var second = await Api.RegisterAsync();
-        await Api.As(second).PostAsync($"/api/v1/chatrooms/{room}/join");
+        await Api.As(second).PostAsync(ApiRoutes.Fill(ApiRoutes.JoinChatroom, room));
 
-        (await Api.As(owner).PostAsync($"/api/v1/chatrooms/{room}/leave")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await Api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.LeaveChatroom, room))).StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
-        var members = (await (await Api.As(first).GetAsync($"/api/v1/chatrooms/{room}/members")).Json()).AsArray();
+        var members = (await (await Api.As(first).GetAsync(ApiRoutes.Fill(ApiRoutes.Members, room))).Json()).AsArray();
         members.Select(m => m!["user_id"].Text()).ShouldNotContain(owner.Id.ToString());
         members.Single(m => m!["user_id"].Text() == first.Id.ToString())!["role"].Text().ShouldBe("owner");
-        await (await Api.As(owner).PostAsync($"/api/v1/chatrooms/{room}/leave")).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.LeaveChatroom, room))).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -146,7 +147,7 @@ public abstract class ChatroomsTests(AppFixture fixture)
     {
         var owner = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner);
-        var members = (await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}/members")).Json()).AsArray();
+        var members = (await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.Members, room))).Json()).AsArray();
         members.Single()!.AsObject().Select(p => p.Key).Order().ShouldBe(["joined_at", "last_read_seq", "role", "user_id", "username"]);
     }
 
@@ -156,12 +157,12 @@ public abstract class ChatroomsTests(AppFixture fixture)
         var owner = await Api.RegisterAsync();
         var friend = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner, isPrivate: true);
-        var response = await Api.As(owner).PostAsync($"/api/v1/chatrooms/{room}/members", new { user_id = friend.Id });
+        var response = await Api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.Members, room), new { user_id = friend.Id });
         await response.ShouldHaveStatus(HttpStatusCode.Created);
         var member = await response.Json();
         member["user_id"].Text().ShouldBe(friend.Id.ToString());
         member["role"].Text().ShouldBe("member");
-        (await Api.As(friend).GetAsync($"/api/v1/chatrooms/{room}")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await Api.As(friend).GetAsync(ApiRoutes.Fill(ApiRoutes.Chatroom, room))).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
     [Fact]
@@ -171,7 +172,7 @@ public abstract class ChatroomsTests(AppFixture fixture)
         var member = await Api.RegisterAsync();
         var other = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner, true, member.Id);
-        await (await Api.As(member).PostAsync($"/api/v1/chatrooms/{room}/members", new { user_id = other.Id })).ShouldBeProblem(HttpStatusCode.Forbidden);
+        await (await Api.As(member).PostAsync(ApiRoutes.Fill(ApiRoutes.Members, room), new { user_id = other.Id })).ShouldBeProblem(HttpStatusCode.Forbidden);
     }
 
     [Fact]
@@ -179,7 +180,7 @@ public abstract class ChatroomsTests(AppFixture fixture)
     {
         var owner = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner);
-        await (await Api.As(owner).PostAsync($"/api/v1/chatrooms/{room}/members", new { user_id = Guid.NewGuid() })).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.Members, room), new { user_id = Guid.NewGuid() })).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -187,7 +188,7 @@ public abstract class ChatroomsTests(AppFixture fixture)
     {
         var owner = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner);
-        await (await Api.As(owner).PostAsync($"/api/v1/chatrooms/{room}/members", new { })).ShouldBeValidationProblem("user_id");
+        await (await Api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.Members, room), new { })).ShouldBeValidationProblem("user_id");
     }
 
     [Fact]
@@ -196,8 +197,8 @@ public abstract class ChatroomsTests(AppFixture fixture)
         var owner = await Api.RegisterAsync();
         var member = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner, true, member.Id);
-        (await Api.As(owner).DeleteAsync($"/api/v1/chatrooms/{room}/members/{member.Id}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
-        await (await Api.As(member).GetAsync($"/api/v1/chatrooms/{room}")).ShouldBeProblem(HttpStatusCode.NotFound);
+        (await Api.As(owner).DeleteAsync(ApiRoutes.Fill(ApiRoutes.Member, room, member.Id))).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        await (await Api.As(member).GetAsync(ApiRoutes.Fill(ApiRoutes.Chatroom, room))).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -206,8 +207,8 @@ public abstract class ChatroomsTests(AppFixture fixture)
         var owner = await Api.RegisterAsync();
         var member = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner, false, member.Id);
-        (await Api.As(member).DeleteAsync($"/api/v1/chatrooms/{room}/members/me")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
-        var room1 = await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}")).Json();
+        (await Api.As(member).DeleteAsync(ApiRoutes.Fill(ApiRoutes.Member, room, "me"))).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        var room1 = await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.Chatroom, room))).Json();
         room1["member_count"]!.GetValue<int>().ShouldBe(1);
     }
 
@@ -218,8 +219,8 @@ public abstract class ChatroomsTests(AppFixture fixture)
         var member = await Api.RegisterAsync();
         var outsider = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner, false, member.Id);
-        await (await Api.As(member).DeleteAsync($"/api/v1/chatrooms/{room}/members/{owner.Id}")).ShouldBeProblem(HttpStatusCode.Forbidden);
-        await (await Api.As(owner).DeleteAsync($"/api/v1/chatrooms/{room}/members/{outsider.Id}")).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(member).DeleteAsync(ApiRoutes.Fill(ApiRoutes.Member, room, owner.Id))).ShouldBeProblem(HttpStatusCode.Forbidden);
+        await (await Api.As(owner).DeleteAsync(ApiRoutes.Fill(ApiRoutes.Member, room, outsider.Id))).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -230,19 +231,19 @@ public abstract class ChatroomsTests(AppFixture fixture)
         var room = await Api.CreateRoomAsync(owner, false, member.Id);
         await Api.PostMessageAsync(member, room, "hello");
 
-        await (await Api.As(member).DeleteAsync($"/api/v1/chatrooms/{room}")).ShouldBeProblem(HttpStatusCode.Forbidden);
-        (await Api.As(owner).DeleteAsync($"/api/v1/chatrooms/{room}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        await (await Api.As(member).DeleteAsync(ApiRoutes.Fill(ApiRoutes.Chatroom, room))).ShouldBeProblem(HttpStatusCode.Forbidden);
+        (await Api.As(owner).DeleteAsync(ApiRoutes.Fill(ApiRoutes.Chatroom, room))).StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
-        await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}")).ShouldBeProblem(HttpStatusCode.NotFound);
-        await (await Api.As(member).GetAsync($"/api/v1/chatrooms/{room}/messages")).ShouldBeProblem(HttpStatusCode.NotFound);
-        (await (await Api.As(member).GetAsync("/api/v1/conversations")).Json()).AsArray().ShouldBeEmpty();
+        await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.Chatroom, room))).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(member).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room))).ShouldBeProblem(HttpStatusCode.NotFound);
+        (await (await Api.As(member).GetAsync(ApiRoutes.ConversationsAlias)).Json()).AsArray().ShouldBeEmpty();
     }
 
     [Fact]
     public async Task Get_UnknownRoom_Returns404()
     {
         var user = await Api.RegisterAsync();
-        await (await Api.As(user).GetAsync($"/api/v1/chatrooms/{Guid.NewGuid()}")).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(user).GetAsync(ApiRoutes.Fill(ApiRoutes.Chatroom, Guid.NewGuid()))).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 }
 

@@ -1,3 +1,4 @@
+using SliceChat.Features;
 using System.Net;
 using SliceChat.Tests.Support;
 
@@ -8,8 +9,8 @@ public abstract class ConversationsTests(AppFixture fixture)
     private Api Api => fixture.Api;
 
     [Theory]
-    [InlineData("/api/v1/messages/conversations")]
-    [InlineData("/api/v1/conversations")]
+    [InlineData(ApiRoutes.Conversations)]
+    [InlineData(ApiRoutes.ConversationsAlias)]
     public async Task List_DirectAndGroup_NewestActivityFirstWithUnreadCounts(string path)
     {
         var me = await Api.RegisterAsync();
@@ -17,7 +18,7 @@ public abstract class ConversationsTests(AppFixture fixture)
         var room = await Api.CreateRoomAsync(me, false, friend.Id);
         await Api.PostMessageAsync(friend, room, "one");
         await Api.PostMessageAsync(friend, room, "two");
-        await Api.As(friend).PostAsync("/api/v1/messages/dm", new { recipient_id = me.Id, content = "psst" });
+        await Api.As(friend).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = me.Id, content = "psst" });
 
         var response = await Api.As(me).GetAsync(path);
         await response.ShouldHaveStatus(HttpStatusCode.OK);
@@ -50,7 +51,7 @@ public abstract class ConversationsTests(AppFixture fixture)
         var me = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(me);
         await Api.PostMessageAsync(me, room, "mine");
-        var list = (await (await Api.As(me).GetAsync("/api/v1/conversations")).Json()).AsArray();
+        var list = (await (await Api.As(me).GetAsync(ApiRoutes.ConversationsAlias)).Json()).AsArray();
         list.Single()!["unread_count"]!.GetValue<long>().ShouldBe(0);
         list.Single()!["last_read_seq"]!.GetValue<long>().ShouldBe(1);
     }
@@ -60,14 +61,14 @@ public abstract class ConversationsTests(AppFixture fixture)
     {
         var me = await Api.RegisterAsync();
         await Api.CreateRoomAsync(me);
-        var list = (await (await Api.As(me).GetAsync("/api/v1/conversations")).Json()).AsArray();
+        var list = (await (await Api.As(me).GetAsync(ApiRoutes.ConversationsAlias)).Json()).AsArray();
         list.Single()!["last_message"].ShouldBeNull();
     }
 
     [Fact]
     public async Task List_WithoutToken_Returns401()
     {
-        await (await Api.GetAsync("/api/v1/conversations")).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await (await Api.GetAsync(ApiRoutes.ConversationsAlias)).ShouldBeProblem(HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -81,13 +82,13 @@ public abstract class ConversationsTests(AppFixture fixture)
             await Api.PostMessageAsync(friend, room, $"m{i}");
         }
 
-        async Task<long> LastRead() => (await (await Api.As(me).GetAsync("/api/v1/conversations")).Json()).AsArray().Single()!["last_read_seq"]!.GetValue<long>();
+        async Task<long> LastRead() => (await (await Api.As(me).GetAsync(ApiRoutes.ConversationsAlias)).Json()).AsArray().Single()!["last_read_seq"]!.GetValue<long>();
 
-        (await Api.As(me).PostAsync($"/api/v1/chatrooms/{room}/read", new { seq = 2 })).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await Api.As(me).PostAsync(ApiRoutes.Fill(ApiRoutes.ReadMarker, room), new { seq = 2 })).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         (await LastRead()).ShouldBe(2);
-        (await Api.As(me).PostAsync($"/api/v1/chatrooms/{room}/read", new { seq = 1 })).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await Api.As(me).PostAsync(ApiRoutes.Fill(ApiRoutes.ReadMarker, room), new { seq = 1 })).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         (await LastRead()).ShouldBe(2);
-        (await Api.As(me).PostAsync($"/api/v1/chatrooms/{room}/read", new { seq = 99 })).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await Api.As(me).PostAsync(ApiRoutes.Fill(ApiRoutes.ReadMarker, room), new { seq = 99 })).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         (await LastRead()).ShouldBe(3);
     }
 
@@ -98,9 +99,9 @@ public abstract class ConversationsTests(AppFixture fixture)
         var other = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(other);
         var mine = await Api.CreateRoomAsync(me);
-        await (await Api.As(me).PostAsync($"/api/v1/chatrooms/{mine}/read", new { seq = -1 })).ShouldBeValidationProblem("seq");
-        await (await Api.As(me).PostAsync($"/api/v1/chatrooms/{mine}/read", new { })).ShouldBeValidationProblem("seq");
-        await (await Api.As(me).PostAsync($"/api/v1/chatrooms/{room}/read", new { seq = 1 })).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(me).PostAsync(ApiRoutes.Fill(ApiRoutes.ReadMarker, mine), new { seq = -1 })).ShouldBeValidationProblem("seq");
+        await (await Api.As(me).PostAsync(ApiRoutes.Fill(ApiRoutes.ReadMarker, mine), new { })).ShouldBeValidationProblem("seq");
+        await (await Api.As(me).PostAsync(ApiRoutes.Fill(ApiRoutes.ReadMarker, room), new { seq = 1 })).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 }
 

@@ -1,3 +1,4 @@
+using SliceChat.Features;
 using System.Net;
 using SliceChat.Tests.Support;
 
@@ -31,7 +32,7 @@ public abstract class ConcurrencyTests(AppFixture fixture)
         long after = 0;
         while (true)
         {
-            var page = await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}/messages?after_seq={after}&limit=200")).Json();
+            var page = await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room) + $"?after_seq={after}&limit=200")).Json();
             var items = page["items"]!.AsArray();
             seqs.AddRange(items.Select(m => m!["seq"]!.GetValue<long>()));
             if (!page["has_more"]!.GetValue<bool>())
@@ -41,7 +42,7 @@ public abstract class ConcurrencyTests(AppFixture fixture)
             after = seqs[^1];
         }
         seqs.ShouldBe(Enumerable.Range(1, 200).Select(i => (long)i));
-        var roomState = await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}")).Json();
+        var roomState = await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.Chatroom, room))).Json();
         roomState["last_seq"]!.GetValue<long>().ShouldBe(200);
     }
 
@@ -51,13 +52,13 @@ public abstract class ConcurrencyTests(AppFixture fixture)
         var owner = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner);
         var responses = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ =>
-            Api.As(owner).PostAsync($"/api/v1/chatrooms/{room}/messages", new { content = "exactly once", client_message_id = "retry-1" })));
+            Api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room), new { content = "exactly once", client_message_id = "retry-1" })));
 
         responses.Count(r => r.StatusCode == HttpStatusCode.Created).ShouldBe(1);
         responses.Count(r => r.StatusCode == HttpStatusCode.OK).ShouldBe(19);
         var ids = await Task.WhenAll(responses.Select(async r => (await r.Json())["id"].Text()));
         ids.Distinct().Count().ShouldBe(1);
-        var page = await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}/messages")).Json();
+        var page = await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room))).Json();
         page["items"]!.AsArray().Count.ShouldBe(1);
     }
 
@@ -69,15 +70,15 @@ public abstract class ConcurrencyTests(AppFixture fixture)
             var alice = await Api.RegisterAsync();
             var bob = await Api.RegisterAsync();
             var sends = await Task.WhenAll(
-                Api.As(alice).PostAsync("/api/v1/messages/dm", new { recipient_id = bob.Id, content = "hi bob" }),
-                Api.As(bob).PostAsync("/api/v1/messages/dm", new { recipient_id = alice.Id, content = "hi alice" }),
-                Api.As(alice).PostAsync("/api/v1/messages/dm", new { recipient_id = bob.Id, content = "again" }));
+                Api.As(alice).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = bob.Id, content = "hi bob" }),
+                Api.As(bob).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = alice.Id, content = "hi alice" }),
+                Api.As(alice).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = bob.Id, content = "again" }));
             sends.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Created);
             var rooms = await Task.WhenAll(sends.Select(async r => (await r.Json())["chatroom_id"].Text()));
             rooms.Distinct().Count().ShouldBe(1);
             var seqs = await Task.WhenAll(sends.Select(async r => (await r.Json())["seq"]!.GetValue<long>()));
             seqs.Order().ShouldBe([1L, 2L, 3L]);
-            var conversations = (await (await Api.As(alice).GetAsync("/api/v1/conversations")).Json()).AsArray();
+            var conversations = (await (await Api.As(alice).GetAsync(ApiRoutes.ConversationsAlias)).Json()).AsArray();
             conversations.Count.ShouldBe(1);
         }
     }

@@ -1,3 +1,4 @@
+using SliceChat.Features;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 using Microsoft.Extensions.DependencyInjection;
@@ -31,7 +32,7 @@ public sealed class HistoryPagingTests(PostgresApp app) : IClassFixture<Postgres
         var api = app.Api.As(owner);
 
         var backwards = new List<long>();
-        var page = await (await api.GetAsync($"/api/v1/chatrooms/{room}/messages?limit=70")).Json();
+        var page = await (await api.GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room) + "?limit=70")).Json();
         while (true)
         {
             var seqs = page["items"]!.AsArray().Select(m => m!["seq"]!.GetValue<long>()).ToList();
@@ -41,7 +42,7 @@ public sealed class HistoryPagingTests(PostgresApp app) : IClassFixture<Postgres
             {
                 break;
             }
-            page = await (await api.GetAsync($"/api/v1/chatrooms/{room}/messages?limit=70&before_seq={seqs[0]}")).Json();
+            page = await (await api.GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room) + $"?limit=70&before_seq={seqs[0]}")).Json();
         }
         backwards.ShouldBe(Enumerable.Range(1, 1000).Select(i => (long)i));
 
@@ -49,7 +50,7 @@ public sealed class HistoryPagingTests(PostgresApp app) : IClassFixture<Postgres
         long after = 0;
         while (true)
         {
-            page = await (await api.GetAsync($"/api/v1/chatrooms/{room}/messages?limit=200&after_seq={after}")).Json();
+            page = await (await api.GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room) + $"?limit=200&after_seq={after}")).Json();
             forwards.AddRange(page["items"]!.AsArray().Select(m => m!["seq"]!.GetValue<long>()));
             if (!page["has_more"]!.GetValue<bool>())
             {
@@ -69,16 +70,16 @@ public sealed class HistoryPagingTests(PostgresApp app) : IClassFixture<Postgres
         var me = await api.RegisterAsync();
         var room = await SeedRoomAsync(instance, me, await api.CreateRoomAsync(me), 300);
         var authed = api.As(me);
-        await authed.GetAsync("/api/v1/users/me"); // the session check is cached from here on
+        await authed.GetAsync(ApiRoutes.Me); // the session check is cached from here on
 
         counter.Reset();
-        await authed.GetAsync($"/api/v1/chatrooms/{room}/messages?limit=200&before_seq=250");
+        await authed.GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room) + "?limit=200&before_seq=250");
         var historyCommands = counter.Count;
 
         async Task<int> ConversationListCommands()
         {
             counter.Reset();
-            var list = await authed.GetAsync("/api/v1/conversations");
+            var list = await authed.GetAsync(ApiRoutes.ConversationsAlias);
             await list.ShouldHaveStatus(System.Net.HttpStatusCode.OK);
             return counter.Count;
         }
@@ -87,7 +88,7 @@ public sealed class HistoryPagingTests(PostgresApp app) : IClassFixture<Postgres
         {
             var other = await api.RegisterAsync();
             await api.PostMessageAsync(me, await api.CreateRoomAsync(me, false, other.Id), "hi");
-            await authed.PostAsync("/api/v1/messages/dm", new { recipient_id = other.Id, content = "hi" });
+            await authed.PostAsync(ApiRoutes.DirectMessages, new { recipient_id = other.Id, content = "hi" });
         }
         var withTwentyOne = await ConversationListCommands();
 

@@ -1,3 +1,4 @@
+using SliceChat.Features;
 using System.Net;
 using System.Text.Json.Nodes;
 using SliceChat.Tests.Support;
@@ -15,7 +16,7 @@ public abstract class MessagesTests(AppFixture fixture)
     {
         var owner = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner);
-        var response = await Api.As(owner).PostAsync($"/api/v1/chatrooms/{room}/messages", new { content = "hello", client_message_id = "c-1" });
+        var response = await Api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room), new { content = "hello", client_message_id = "c-1" });
 
         await response.ShouldHaveStatus(HttpStatusCode.Created);
         var message = (await response.Json()).AsObject();
@@ -35,13 +36,13 @@ public abstract class MessagesTests(AppFixture fixture)
         var owner = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner);
         var first = await Api.PostMessageAsync(owner, room, "once", "same-id");
-        var repeat = await Api.As(owner).PostAsync($"/api/v1/chatrooms/{room}/messages", new { content = "once again", client_message_id = "same-id" });
+        var repeat = await Api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room), new { content = "once again", client_message_id = "same-id" });
 
         await repeat.ShouldHaveStatus(HttpStatusCode.OK);
         var original = await repeat.Json();
         original["id"].Text().ShouldBe(first["id"].Text());
         original["content"].Text().ShouldBe("once");
-        Seqs(await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}/messages")).Json()).ShouldBe([1]);
+        Seqs(await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room))).Json()).ShouldBe([1]);
     }
 
     [Theory]
@@ -51,7 +52,7 @@ public abstract class MessagesTests(AppFixture fixture)
     {
         var owner = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner);
-        await (await Api.As(owner).PostAsync($"/api/v1/chatrooms/{room}/messages", new { content })).ShouldBeValidationProblem("content");
+        await (await Api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room), new { content })).ShouldBeValidationProblem("content");
     }
 
     [Fact]
@@ -59,9 +60,9 @@ public abstract class MessagesTests(AppFixture fixture)
     {
         var owner = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner);
-        await (await Api.As(owner).PostAsync($"/api/v1/chatrooms/{room}/messages", new { content = new string('x', 4001) })).ShouldBeValidationProblem("content");
-        (await Api.As(owner).PostAsync($"/api/v1/chatrooms/{room}/messages", new { content = new string('x', 4000) })).StatusCode.ShouldBe(HttpStatusCode.Created);
-        Seqs(await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}/messages")).Json()).ShouldBe([1]);
+        await (await Api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room), new { content = new string('x', 4001) })).ShouldBeValidationProblem("content");
+        (await Api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room), new { content = new string('x', 4000) })).StatusCode.ShouldBe(HttpStatusCode.Created);
+        Seqs(await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room))).Json()).ShouldBe([1]);
     }
 
     [Fact]
@@ -71,8 +72,8 @@ public abstract class MessagesTests(AppFixture fixture)
         var outsider = await Api.RegisterAsync();
         var publicRoom = await Api.CreateRoomAsync(owner);
         var privateRoom = await Api.CreateRoomAsync(owner, isPrivate: true);
-        await (await Api.As(outsider).PostAsync($"/api/v1/chatrooms/{publicRoom}/messages", new { content = "hi" })).ShouldBeProblem(HttpStatusCode.Forbidden);
-        await (await Api.As(outsider).PostAsync($"/api/v1/chatrooms/{privateRoom}/messages", new { content = "hi" })).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(outsider).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, publicRoom), new { content = "hi" })).ShouldBeProblem(HttpStatusCode.Forbidden);
+        await (await Api.As(outsider).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, privateRoom), new { content = "hi" })).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -90,16 +91,16 @@ public abstract class MessagesTests(AppFixture fixture)
         {
             await limited.PostMessageAsync(owner, room, $"m{i}");
         }
-        var repeat = await limited.As(owner).PostAsync($"/api/v1/chatrooms/{room}/messages", new { content = "m0", client_message_id = "original" });
+        var repeat = await limited.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room), new { content = "m0", client_message_id = "original" });
         await repeat.ShouldHaveStatus(HttpStatusCode.OK); // a retry is answered, never rate limited
-        var response = await limited.As(owner).PostAsync($"/api/v1/chatrooms/{room}/messages", new { content = "one too many" });
+        var response = await limited.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room), new { content = "one too many" });
         await response.ShouldBeProblem(HttpStatusCode.TooManyRequests);
         response.Headers.RetryAfter.ShouldNotBeNull();
-        var retry = await limited.As(owner).PostAsync($"/api/v1/chatrooms/{room}/messages", new { content = "m0 again", client_message_id = "first" });
+        var retry = await limited.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room), new { content = "m0 again", client_message_id = "first" });
         await retry.ShouldBeProblem(HttpStatusCode.TooManyRequests); // a new id is a new message: limited
-        var dm = await limited.As(owner).PostAsync("/api/v1/messages/dm", new { recipient_id = (await limited.RegisterAsync()).Id, content = "also too many" });
+        var dm = await limited.As(owner).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = (await limited.RegisterAsync()).Id, content = "also too many" });
         await dm.ShouldBeProblem(HttpStatusCode.TooManyRequests);
-        Seqs(await (await limited.As(owner).GetAsync($"/api/v1/chatrooms/{room}/messages")).Json()).ShouldBe([1, 2, 3]);
+        Seqs(await (await limited.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room))).Json()).ShouldBe([1, 2, 3]);
     }
 
     [Fact]
@@ -108,7 +109,7 @@ public abstract class MessagesTests(AppFixture fixture)
         var owner = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner);
         var renamed = Api.UniqueName("Renamed");
-        (await Api.As(owner).PatchAsync("/api/v1/users/me", new { username = renamed, current_password = owner.Password })).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await Api.As(owner).PatchAsync(ApiRoutes.Me, new { username = renamed, current_password = owner.Password })).StatusCode.ShouldBe(HttpStatusCode.OK);
         (await Api.PostMessageAsync(owner, room, "who am I"))["sender_username"].Text().ShouldBe(renamed);
     }
 
@@ -121,18 +122,18 @@ public abstract class MessagesTests(AppFixture fixture)
         {
             await Api.PostMessageAsync(owner, room, $"m{i}");
         }
-        var newest = await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}/messages?limit=3")).Json();
+        var newest = await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room) + "?limit=3")).Json();
         Seqs(newest).ShouldBe([5, 6, 7]);
         newest["has_more"]!.GetValue<bool>().ShouldBeTrue();
-        var older = await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}/messages?limit=3&before_seq=5")).Json();
+        var older = await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room) + "?limit=3&before_seq=5")).Json();
         Seqs(older).ShouldBe([2, 3, 4]);
-        var oldest = await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}/messages?limit=3&before_seq=2")).Json();
+        var oldest = await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room) + "?limit=3&before_seq=2")).Json();
         Seqs(oldest).ShouldBe([1]);
         oldest["has_more"]!.GetValue<bool>().ShouldBeFalse();
-        var newer = await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}/messages?after_seq=4&limit=2")).Json();
+        var newer = await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room) + "?after_seq=4&limit=2")).Json();
         Seqs(newer).ShouldBe([5, 6]);
         newer["has_more"]!.GetValue<bool>().ShouldBeTrue();
-        var caughtUp = await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}/messages?after_seq=7")).Json();
+        var caughtUp = await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room) + "?after_seq=7")).Json();
         Seqs(caughtUp).ShouldBeEmpty();
         caughtUp["has_more"]!.GetValue<bool>().ShouldBeFalse();
     }
@@ -146,7 +147,7 @@ public abstract class MessagesTests(AppFixture fixture)
     {
         var owner = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner);
-        await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}/messages?{query}")).ShouldBeValidationProblem(field);
+        await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room) + $"?{query}")).ShouldBeValidationProblem(field);
     }
 
     [Fact]
@@ -154,8 +155,8 @@ public abstract class MessagesTests(AppFixture fixture)
     {
         var owner = await Api.RegisterAsync();
         var outsider = await Api.RegisterAsync();
-        await (await Api.As(outsider).GetAsync($"/api/v1/chatrooms/{await Api.CreateRoomAsync(owner)}/messages")).ShouldBeProblem(HttpStatusCode.Forbidden);
-        await (await Api.As(outsider).GetAsync($"/api/v1/chatrooms/{await Api.CreateRoomAsync(owner, true)}/messages")).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(outsider).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, await Api.CreateRoomAsync(owner)))).ShouldBeProblem(HttpStatusCode.Forbidden);
+        await (await Api.As(outsider).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, await Api.CreateRoomAsync(owner, true)))).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -163,16 +164,16 @@ public abstract class MessagesTests(AppFixture fixture)
     {
         var alice = await Api.RegisterAsync();
         var bob = await Api.RegisterAsync();
-        var response = await Api.As(alice).PostAsync("/api/v1/messages/dm", new { recipient_id = bob.Id, content = "hi bob" });
+        var response = await Api.As(alice).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = bob.Id, content = "hi bob" });
         await response.ShouldHaveStatus(HttpStatusCode.Created);
         var message = await response.Json();
         message["recipient_id"].Text().ShouldBe(bob.Id.ToString());
         message["seq"]!.GetValue<long>().ShouldBe(1);
 
-        var reply = await Api.As(bob).PostAsync("/api/v1/messages/dm", new { recipient_id = alice.Id, content = "hi alice" });
+        var reply = await Api.As(bob).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = alice.Id, content = "hi alice" });
         (await reply.Json())["chatroom_id"].Text().ShouldBe(message["chatroom_id"].Text());
 
-        var history = await (await Api.As(bob).GetAsync($"/api/v1/messages/dm/{alice.Id}")).Json();
+        var history = await (await Api.As(bob).GetAsync(ApiRoutes.Fill(ApiRoutes.DirectHistory, alice.Id))).Json();
         history["items"]!.AsArray().Select(m => m!["content"].Text()).ShouldBe(["hi bob", "hi alice"]);
     }
 
@@ -180,21 +181,21 @@ public abstract class MessagesTests(AppFixture fixture)
     public async Task SendDm_ToSelf_Returns400()
     {
         var alice = await Api.RegisterAsync();
-        await (await Api.As(alice).PostAsync("/api/v1/messages/dm", new { recipient_id = alice.Id, content = "me" })).ShouldBeValidationProblem("recipient_id");
+        await (await Api.As(alice).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = alice.Id, content = "me" })).ShouldBeValidationProblem("recipient_id");
     }
 
     [Fact]
     public async Task SendDm_UnknownRecipient_Returns404()
     {
         var alice = await Api.RegisterAsync();
-        await (await Api.As(alice).PostAsync("/api/v1/messages/dm", new { recipient_id = Guid.NewGuid(), content = "anyone?" })).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(alice).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = Guid.NewGuid(), content = "anyone?" })).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 
     [Fact]
     public async Task SendDm_MissingFields_Returns400()
     {
         var alice = await Api.RegisterAsync();
-        await (await Api.As(alice).PostAsync("/api/v1/messages/dm", new { })).ShouldBeValidationProblem("content", "recipient_id");
+        await (await Api.As(alice).PostAsync(ApiRoutes.DirectMessages, new { })).ShouldBeValidationProblem("content", "recipient_id");
     }
 
     [Fact]
@@ -202,10 +203,10 @@ public abstract class MessagesTests(AppFixture fixture)
     {
         var alice = await Api.RegisterAsync();
         var bob = await Api.RegisterAsync();
-        var empty = await (await Api.As(alice).GetAsync($"/api/v1/messages/dm/{bob.Id}")).Json();
+        var empty = await (await Api.As(alice).GetAsync(ApiRoutes.Fill(ApiRoutes.DirectHistory, bob.Id))).Json();
         empty["items"]!.AsArray().ShouldBeEmpty();
         empty["has_more"]!.GetValue<bool>().ShouldBeFalse();
-        await (await Api.As(alice).GetAsync($"/api/v1/messages/dm/{Guid.NewGuid()}")).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(alice).GetAsync(ApiRoutes.Fill(ApiRoutes.DirectHistory, Guid.NewGuid()))).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -217,15 +218,15 @@ public abstract class MessagesTests(AppFixture fixture)
         var message = await Api.PostMessageAsync(owner, room, "draft");
         var id = message["id"].Text();
 
-        await (await Api.As(member).PatchAsync($"/api/v1/messages/{id}", new { content = "hijack" })).ShouldBeProblem(HttpStatusCode.Forbidden);
-        var edited = await Api.As(owner).PatchAsync($"/api/v1/messages/{id}", new { content = "final" });
+        await (await Api.As(member).PatchAsync(ApiRoutes.Fill(ApiRoutes.Message, id), new { content = "hijack" })).ShouldBeProblem(HttpStatusCode.Forbidden);
+        var edited = await Api.As(owner).PatchAsync(ApiRoutes.Fill(ApiRoutes.Message, id), new { content = "final" });
         await edited.ShouldHaveStatus(HttpStatusCode.OK);
         var body = await edited.Json();
         body["content"].Text().ShouldBe("final");
         body["edited_at"].ShouldNotBeNull();
         body["seq"]!.GetValue<long>().ShouldBe(1);
-        await (await Api.As(owner).PatchAsync($"/api/v1/messages/{id}", new { content = " " })).ShouldBeValidationProblem("content");
-        await (await Api.As(owner).PatchAsync($"/api/v1/messages/{Guid.NewGuid()}", new { content = "x" })).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(owner).PatchAsync(ApiRoutes.Fill(ApiRoutes.Message, id), new { content = " " })).ShouldBeValidationProblem("content");
+        await (await Api.As(owner).PatchAsync(ApiRoutes.Fill(ApiRoutes.Message, Guid.NewGuid()), new { content = "x" })).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -236,14 +237,14 @@ public abstract class MessagesTests(AppFixture fixture)
         var room = await Api.CreateRoomAsync(owner, false, member.Id);
         var id = (await Api.PostMessageAsync(owner, room, "secret"))["id"].Text();
 
-        await (await Api.As(member).DeleteAsync($"/api/v1/messages/{id}")).ShouldBeProblem(HttpStatusCode.Forbidden);
-        (await Api.As(owner).DeleteAsync($"/api/v1/messages/{id}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
-        var page = await (await Api.As(member).GetAsync($"/api/v1/chatrooms/{room}/messages")).Json();
+        await (await Api.As(member).DeleteAsync(ApiRoutes.Fill(ApiRoutes.Message, id))).ShouldBeProblem(HttpStatusCode.Forbidden);
+        (await Api.As(owner).DeleteAsync(ApiRoutes.Fill(ApiRoutes.Message, id))).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        var page = await (await Api.As(member).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room))).Json();
         var deleted = page["items"]!.AsArray().Single()!;
         deleted["content"].Text().ShouldBe("");
         deleted["deleted_at"].ShouldNotBeNull();
         deleted["seq"]!.GetValue<long>().ShouldBe(1);
-        await (await Api.As(owner).DeleteAsync($"/api/v1/messages/{id}")).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(owner).DeleteAsync(ApiRoutes.Fill(ApiRoutes.Message, id))).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -253,8 +254,8 @@ public abstract class MessagesTests(AppFixture fixture)
         var outsider = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner, isPrivate: true);
         var id = (await Api.PostMessageAsync(owner, room, "private"))["id"].Text();
-        await (await Api.As(outsider).PatchAsync($"/api/v1/messages/{id}", new { content = "x" })).ShouldBeProblem(HttpStatusCode.NotFound);
-        await (await Api.As(outsider).DeleteAsync($"/api/v1/messages/{id}")).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(outsider).PatchAsync(ApiRoutes.Fill(ApiRoutes.Message, id), new { content = "x" })).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(outsider).DeleteAsync(ApiRoutes.Fill(ApiRoutes.Message, id))).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -264,18 +265,18 @@ public abstract class MessagesTests(AppFixture fixture)
         var leaver = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner, false, leaver.Id);
         await Api.PostMessageAsync(leaver, room, "bye all");
-        await Api.As(leaver).PostAsync("/api/v1/messages/dm", new { recipient_id = owner.Id, content = "bye you" });
+        await Api.As(leaver).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = owner.Id, content = "bye you" });
 
-        (await Api.As(leaver).DeleteAsync("/api/v1/users/me", new { current_password = leaver.Password })).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await Api.As(leaver).DeleteAsync(ApiRoutes.Me, new { current_password = leaver.Password })).StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
-        var history = await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}/messages")).Json();
+        var history = await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room))).Json();
         var message = history["items"]!.AsArray().Single()!;
         message["content"].Text().ShouldBe("bye all");
         message["sender_username"].Text().ShouldBe("[deleted]");
         message["sender_id"].Text().ShouldBe(leaver.Id.ToString());
-        var members = (await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}/members")).Json()).AsArray();
+        var members = (await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.Members, room))).Json()).AsArray();
         members.Select(m => m!["user_id"].Text()).ShouldBe([owner.Id.ToString()]);
-        var dm = await (await Api.As(owner).GetAsync($"/api/v1/messages/dm/{leaver.Id}")).Json();
+        var dm = await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.DirectHistory, leaver.Id))).Json();
         dm["items"]!.AsArray().Single()!["sender_username"].Text().ShouldBe("[deleted]");
     }
 }

@@ -1,3 +1,4 @@
+using SliceChat.Features;
 using System.Net;
 using System.Text.Json.Nodes;
 using SliceChat.Tests.Support;
@@ -23,9 +24,9 @@ public sealed class RedisOutageTests(ChaosApp app) : IClassFixture<ChaosApp>
         var room = await apiA.CreateRoomAsync(owner, false, senders.Skip(1).Select(s => s.Id).ToArray());
         var listeners = new[]
         {
-            await ChatSocket.ConnectKestrelAsync(a, $"/ws/chatrooms/{room}", senders[1].AccessToken),
-            await ChatSocket.ConnectKestrelAsync(a, "/ws/chat", senders[2].AccessToken),
-            await ChatSocket.ConnectAsync(b, "/ws/chat", senders[3].AccessToken),
+            await ChatSocket.ConnectKestrelAsync(a, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), senders[1].AccessToken),
+            await ChatSocket.ConnectKestrelAsync(a, ApiRoutes.UserSocket, senders[2].AccessToken),
+            await ChatSocket.ConnectAsync(b, ApiRoutes.UserSocket, senders[3].AccessToken),
         };
         foreach (var socket in listeners)
         {
@@ -48,7 +49,7 @@ public sealed class RedisOutageTests(ChaosApp app) : IClassFixture<ChaosApp>
             var api = i % 2 == 0 ? apiA : apiB;
             for (var n = 0; n < 50; n++)
             {
-                var response = await api.As(sender).PostAsync($"/api/v1/chatrooms/{room}/messages", new { content = $"{i}-{n}" });
+                var response = await api.As(sender).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room), new { content = $"{i}-{n}" });
                 await response.ShouldHaveStatus(HttpStatusCode.Created);
                 Interlocked.Increment(ref sent);
                 await Task.Delay(15);
@@ -94,7 +95,7 @@ public sealed class RedisOutageTests(ChaosApp app) : IClassFixture<ChaosApp>
         var api = app.Api;
         var owner = await api.RegisterAsync();
         var room = await api.CreateRoomAsync(owner);
-        await using var socket = await ChatSocket.ConnectAsync(app.App, $"/ws/chatrooms/{room}", owner.AccessToken);
+        await using var socket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), owner.AccessToken);
         await socket.NextAsync("ready");
 
         app.Redis.Stop();
@@ -136,7 +137,7 @@ public sealed class RedisOutageTests(ChaosApp app) : IClassFixture<ChaosApp>
         ChatSocket onB;
         try
         {
-            onB = await ChatSocket.ConnectAsync(app.App, $"/ws/chatrooms/{room}", owner.AccessToken);
+            onB = await ChatSocket.ConnectAsync(app.App, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), owner.AccessToken);
             await onB.NextAsync("ready", TimeSpan.FromSeconds(20));
             await apiA.PostMessageAsync(owner, room, "during the outage");
         }
@@ -161,15 +162,15 @@ public sealed class RedisOutageTests(ChaosApp app) : IClassFixture<ChaosApp>
         var owner = await apiA.RegisterAsync();
         var member = await apiA.RegisterAsync();
         var room = await apiA.CreateRoomAsync(owner, true, member.Id);
-        await using var roomSocket = await ChatSocket.ConnectAsync(app.App, $"/ws/chatrooms/{room}", member.AccessToken);
-        await using var userSocket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", member.AccessToken);
+        await using var roomSocket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), member.AccessToken);
+        await using var userSocket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, member.AccessToken);
         await roomSocket.NextAsync("ready");
         await userSocket.NextAsync("ready");
 
         app.Redis.Stop();
         try
         {
-            (await apiA.As(owner).DeleteAsync($"/api/v1/chatrooms/{room}/members/{member.Id}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+            (await apiA.As(owner).DeleteAsync(ApiRoutes.Fill(ApiRoutes.Member, room, member.Id))).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         }
         finally
         {

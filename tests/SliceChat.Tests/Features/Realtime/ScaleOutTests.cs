@@ -1,3 +1,4 @@
+using SliceChat.Features;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
@@ -64,18 +65,18 @@ public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
         var privateRoom = await ApiA.CreateRoomAsync(owner, isPrivate: true);
         var publicRoom = await ApiA.CreateRoomAsync(owner);
 
-        (await ChatSocket.HandshakeStatusAsync(a, "/ws/chat", null)).ShouldBe(401);
-        (await ChatSocket.HandshakeStatusAsync(a, "/ws/chat", "not-a-token")).ShouldBe(401);
-        (await ChatSocket.HandshakeStatusAsync(a, "/ws/chat", Tokens.Issue(a, outsider, TimeSpan.FromMinutes(5), DateTime.UtcNow.AddMinutes(-30)))).ShouldBe(401);
-        (await ChatSocket.HandshakeStatusAsync(a, $"/ws/chatrooms/{privateRoom}", outsider.AccessToken)).ShouldBe(404);
-        (await ChatSocket.HandshakeStatusAsync(a, $"/api/v1/ws/chatrooms/{publicRoom}", outsider.AccessToken)).ShouldBe(403);
-        (await ChatSocket.HandshakeStatusAsync(a, $"/ws/chatrooms/{Guid.NewGuid()}", outsider.AccessToken)).ShouldBe(404);
+        (await ChatSocket.HandshakeStatusAsync(a, ApiRoutes.UserSocket, null)).ShouldBe(401);
+        (await ChatSocket.HandshakeStatusAsync(a, ApiRoutes.UserSocket, "not-a-token")).ShouldBe(401);
+        (await ChatSocket.HandshakeStatusAsync(a, ApiRoutes.UserSocket, Tokens.Issue(a, outsider, TimeSpan.FromMinutes(5), DateTime.UtcNow.AddMinutes(-30)))).ShouldBe(401);
+        (await ChatSocket.HandshakeStatusAsync(a, ApiRoutes.Fill(ApiRoutes.RoomSocket, privateRoom), outsider.AccessToken)).ShouldBe(404);
+        (await ChatSocket.HandshakeStatusAsync(a, ApiRoutes.Fill(ApiRoutes.RoomSocketAlias, publicRoom), outsider.AccessToken)).ShouldBe(403);
+        (await ChatSocket.HandshakeStatusAsync(a, ApiRoutes.Fill(ApiRoutes.RoomSocket, Guid.NewGuid()), outsider.AccessToken)).ShouldBe(404);
 
         // A revocation reaches the other instance over Redis: allow it the propagation time.
-        await ApiB.As(outsider).PostAsync("/api/v1/auth/logout");
+        await ApiB.As(outsider).PostAsync(ApiRoutes.Logout);
         var deadline = DateTime.UtcNow.AddSeconds(2);
         int status;
-        while ((status = await ChatSocket.HandshakeStatusAsync(a, "/ws/chat", outsider.AccessToken)) != 401 && DateTime.UtcNow < deadline)
+        while ((status = await ChatSocket.HandshakeStatusAsync(a, ApiRoutes.UserSocket, outsider.AccessToken)) != 401 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50);
         }
@@ -87,16 +88,16 @@ public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
     {
         var alice = await ApiA.RegisterAsync();
         var bob = await ApiA.RegisterAsync();
-        await using var aliceOnA = await ChatSocket.ConnectKestrelAsync(a, "/ws/chat", alice.AccessToken);
-        await using var aliceOnB = await ChatSocket.ConnectAsync(b, "/ws/chat", alice.AccessToken);
-        await using var bobOnA = await ChatSocket.ConnectKestrelAsync(a, "/ws/chat", bob.AccessToken);
-        await using var bobOnB = await ChatSocket.ConnectAsync(b, "/ws/chat", bob.AccessToken);
+        await using var aliceOnA = await ChatSocket.ConnectKestrelAsync(a, ApiRoutes.UserSocket, alice.AccessToken);
+        await using var aliceOnB = await ChatSocket.ConnectAsync(b, ApiRoutes.UserSocket, alice.AccessToken);
+        await using var bobOnA = await ChatSocket.ConnectKestrelAsync(a, ApiRoutes.UserSocket, bob.AccessToken);
+        await using var bobOnB = await ChatSocket.ConnectAsync(b, ApiRoutes.UserSocket, bob.AccessToken);
         foreach (var socket in new[] { aliceOnA, aliceOnB, bobOnA, bobOnB })
         {
             await socket.NextAsync("ready");
         }
 
-        var sent = await ApiA.As(alice).PostAsync("/api/v1/messages/dm", new { recipient_id = bob.Id, content = "across instances" });
+        var sent = await ApiA.As(alice).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = bob.Id, content = "across instances" });
         await sent.ShouldHaveStatus(HttpStatusCode.Created);
         var id = (await sent.Json())["id"].Text();
         foreach (var socket in new[] { aliceOnA, aliceOnB, bobOnA, bobOnB })
@@ -112,7 +113,7 @@ public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
     {
         var owner = await ApiA.RegisterAsync();
         var room = await ApiA.CreateRoomAsync(owner);
-        await using var socket = await ChatSocket.ConnectAsync(b, $"/api/v1/ws/chatrooms/{room}", owner.AccessToken);
+        await using var socket = await ChatSocket.ConnectAsync(b, ApiRoutes.Fill(ApiRoutes.RoomSocketAlias, room), owner.AccessToken);
         await socket.NextAsync("ready");
         await ApiA.PostMessageAsync(owner, room, "from A");
         (await socket.NextAsync("message.created"))["content"].Text().ShouldBe("from A");
@@ -130,9 +131,9 @@ public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
         var room = await ApiA.CreateRoomAsync(owner, false, senders.Skip(1).Select(s => s.Id).ToArray());
         var listeners = new[]
         {
-            await ChatSocket.ConnectKestrelAsync(a, $"/ws/chatrooms/{room}", senders[1].AccessToken),
-            await ChatSocket.ConnectAsync(b, "/ws/chat", senders[2].AccessToken),
-            await ChatSocket.ConnectAsync(b, $"/ws/chatrooms/{room}", senders[3].AccessToken),
+            await ChatSocket.ConnectKestrelAsync(a, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), senders[1].AccessToken),
+            await ChatSocket.ConnectAsync(b, ApiRoutes.UserSocket, senders[2].AccessToken),
+            await ChatSocket.ConnectAsync(b, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), senders[3].AccessToken),
         };
         foreach (var socket in listeners)
         {
@@ -160,7 +161,7 @@ public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
     {
         var owner = await ApiA.RegisterAsync();
         var room = await ApiA.CreateRoomAsync(owner);
-        await using var onB = await ChatSocket.ConnectAsync(b, $"/ws/chatrooms/{room}", owner.AccessToken);
+        await using var onB = await ChatSocket.ConnectAsync(b, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), owner.AccessToken);
         await onB.NextAsync("ready");
         await ApiA.PostMessageAsync(owner, room, "one");
 
@@ -190,12 +191,12 @@ public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
     {
         var me = await ApiA.RegisterAsync();
         var otherSession = await ApiA.LoginAsync(me.Username, me.Password);
-        await using var onB = await ChatSocket.ConnectAsync(b, "/ws/chat", me.AccessToken);
-        await using var otherOnB = await ChatSocket.ConnectAsync(b, "/ws/chat", otherSession["access_token"].Text());
+        await using var onB = await ChatSocket.ConnectAsync(b, ApiRoutes.UserSocket, me.AccessToken);
+        await using var otherOnB = await ChatSocket.ConnectAsync(b, ApiRoutes.UserSocket, otherSession["access_token"].Text());
         await onB.NextAsync("ready");
         await otherOnB.NextAsync("ready");
 
-        (await ApiA.As(me).PostAsync("/api/v1/auth/logout")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await ApiA.As(me).PostAsync(ApiRoutes.Logout)).StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
         ((int?)await onB.ClosedAsync(TimeSpan.FromSeconds(2))).ShouldBe(4401);
         otherOnB.IsClosed.ShouldBeFalse();
@@ -205,9 +206,9 @@ public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
     public async Task AccountDeletedOnB_ClosesItsSocketsOnAWith4401()
     {
         var me = await ApiA.RegisterAsync();
-        await using var onA = await ChatSocket.ConnectKestrelAsync(a, "/ws/chat", me.AccessToken);
+        await using var onA = await ChatSocket.ConnectKestrelAsync(a, ApiRoutes.UserSocket, me.AccessToken);
         await onA.NextAsync("ready");
-        (await ApiB.As(me).DeleteAsync("/api/v1/users/me", new { current_password = me.Password })).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await ApiB.As(me).DeleteAsync(ApiRoutes.Me, new { current_password = me.Password })).StatusCode.ShouldBe(HttpStatusCode.NoContent);
         ((int?)await onA.ClosedAsync(TimeSpan.FromSeconds(2))).ShouldBe(4401);
     }
 
@@ -226,8 +227,8 @@ public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
         var owner = await api.RegisterAsync();
         var slowUser = await api.RegisterAsync();
         var room = await api.CreateRoomAsync(owner, false, slowUser.Id);
-        await using var slow = await ChatSocket.ConnectKestrelAsync(small, $"/ws/chatrooms/{room}", slowUser.AccessToken, autoRead: false, receiveBufferBytes: 4096);
-        await using var healthy = await ChatSocket.ConnectKestrelAsync(small, $"/ws/chatrooms/{room}", owner.AccessToken);
+        await using var slow = await ChatSocket.ConnectKestrelAsync(small, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), slowUser.AccessToken, autoRead: false, receiveBufferBytes: 4096);
+        await using var healthy = await ChatSocket.ConnectKestrelAsync(small, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), owner.AccessToken);
         await healthy.NextAsync("ready");
         var registry = small.Services.GetRequiredService<ConnectionRegistry>();
         var slowConnection = registry.Sockets.Single(s => s.UserId == slowUser.Id);

@@ -1,3 +1,4 @@
+using SliceChat.Features;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using SliceChat.Tests.Support;
@@ -18,7 +19,7 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
         var me = await Api.RegisterAsync();
         var friend = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(friend, false, me.Id);
-        await using var socket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", me.AccessToken);
+        await using var socket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, me.AccessToken);
 
         var ready = await socket.NextAsync(_ => true);
         ready["type"].Text().ShouldBe("ready");
@@ -31,7 +32,7 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
         created["chatroom_id"].Text().ShouldBe(room.ToString());
         created["sender_username"].Text().ShouldBe(friend.Username);
 
-        await Api.As(friend).PostAsync("/api/v1/messages/dm", new { recipient_id = me.Id, content = "direct" });
+        await Api.As(friend).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = me.Id, content = "direct" });
         (await socket.NextAsync(f => IsMessage(f, "direct")))["recipient_id"].Text().ShouldBe(me.Id.ToString());
     }
 
@@ -40,17 +41,17 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
     {
         var me = await Api.RegisterAsync();
         var owner = await Api.RegisterAsync();
-        await using var socket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", me.AccessToken);
+        await using var socket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, me.AccessToken);
         await socket.NextAsync("ready");
 
         var room = await Api.CreateRoomAsync(owner);
         await Api.PostMessageAsync(owner, room, "before I joined");
-        await Api.As(me).PostAsync($"/api/v1/chatrooms/{room}/join");
+        await Api.As(me).PostAsync(ApiRoutes.Fill(ApiRoutes.JoinChatroom, room));
         await Api.PostMessageAsync(owner, room, "after I joined");
         var first = await socket.NextAsync("message.created");
         first["content"].Text().ShouldBe("after I joined");
 
-        await Api.As(owner).DeleteAsync($"/api/v1/chatrooms/{room}/members/{me.Id}");
+        await Api.As(owner).DeleteAsync(ApiRoutes.Fill(ApiRoutes.Member, room, me.Id));
         (await socket.NextAsync("member.left"))["user_id"].Text().ShouldBe(me.Id.ToString());
         await Api.PostMessageAsync(owner, room, "after I was removed");
         (await socket.DrainAsync(TimeSpan.FromMilliseconds(500))).ShouldNotContain(f => IsMessage(f, "after I was removed"));
@@ -62,21 +63,21 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
     {
         var me = await Api.RegisterAsync();
         var stranger = await Api.RegisterAsync();
-        await using var socket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", me.AccessToken);
+        await using var socket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, me.AccessToken);
         await socket.NextAsync("ready");
-        await Api.As(stranger).PostAsync("/api/v1/messages/dm", new { recipient_id = me.Id, content = "first contact" });
+        await Api.As(stranger).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = me.Id, content = "first contact" });
         (await socket.NextAsync(f => IsMessage(f, "first contact")))["seq"]!.GetValue<long>().ShouldBe(1);
     }
 
     [Theory]
-    [InlineData("/ws/chatrooms/{0}")]
-    [InlineData("/api/v1/ws/chatrooms/{0}")]
+    [InlineData(ApiRoutes.RoomSocket)]
+    [InlineData(ApiRoutes.RoomSocketAlias)]
     public async Task RoomSocket_GetsOnlyItsRoom_AndPostsWithUntypedFrame(string path)
     {
         var me = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(me);
         var other = await Api.CreateRoomAsync(me);
-        await using var socket = await ChatSocket.ConnectAsync(app.App, string.Format(System.Globalization.CultureInfo.InvariantCulture, path, room), me.AccessToken);
+        await using var socket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.Fill(path, room), me.AccessToken);
         await socket.NextAsync("ready");
 
         await Api.PostMessageAsync(me, other, "elsewhere");
@@ -86,7 +87,7 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
         created["chatroom_id"].Text().ShouldBe(room.ToString());
         created["client_message_id"].Text().ShouldBe("s-1");
 
-        var history = await (await Api.As(me).GetAsync($"/api/v1/chatrooms/{room}/messages")).Json();
+        var history = await (await Api.As(me).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room))).Json();
         history["items"]!.AsArray().Single()!["content"].Text().ShouldBe("via socket");
     }
 
@@ -96,9 +97,9 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
         var owner = await Api.RegisterAsync();
         var me = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner, true, me.Id);
-        await using var socket = await ChatSocket.ConnectAsync(app.App, $"/ws/chatrooms/{room}", me.AccessToken);
+        await using var socket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), me.AccessToken);
         await socket.NextAsync("ready");
-        await Api.As(owner).DeleteAsync($"/api/v1/chatrooms/{room}/members/{me.Id}");
+        await Api.As(owner).DeleteAsync(ApiRoutes.Fill(ApiRoutes.Member, room, me.Id));
         (await socket.NextAsync("member.left"))["user_id"].Text().ShouldBe(me.Id.ToString());
         ((int?)await socket.ClosedAsync(TimeSpan.FromSeconds(2))).ShouldBe(4403);
     }
@@ -108,11 +109,11 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
     {
         var owner = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner);
-        await using var roomSocket = await ChatSocket.ConnectAsync(app.App, $"/ws/chatrooms/{room}", owner.AccessToken);
-        await using var userSocket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", owner.AccessToken);
+        await using var roomSocket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), owner.AccessToken);
+        await using var userSocket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, owner.AccessToken);
         await roomSocket.NextAsync("ready");
         await userSocket.NextAsync("ready");
-        await Api.As(owner).DeleteAsync($"/api/v1/chatrooms/{room}");
+        await Api.As(owner).DeleteAsync(ApiRoutes.Fill(ApiRoutes.Chatroom, room));
         (await roomSocket.NextAsync("chatroom.deleted"))["chatroom_id"].Text().ShouldBe(room.ToString());
         (await userSocket.NextAsync("chatroom.deleted"))["chatroom_id"].Text().ShouldBe(room.ToString());
         ((int?)await roomSocket.ClosedAsync()).ShouldBe(4403);
@@ -125,8 +126,8 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
         var me = await Api.RegisterAsync();
         var friend = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(me, false, friend.Id);
-        await using var mine = await ChatSocket.ConnectAsync(app.App, "/ws/chat", me.AccessToken);
-        await using var theirs = await ChatSocket.ConnectAsync(app.App, "/ws/chat", friend.AccessToken);
+        await using var mine = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, me.AccessToken);
+        await using var theirs = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, friend.AccessToken);
         await mine.NextAsync("ready");
         await theirs.NextAsync("ready");
 
@@ -165,7 +166,7 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
         var owner = await Api.RegisterAsync();
         var mine = await Api.CreateRoomAsync(me);
         var notMine = await Api.CreateRoomAsync(owner);
-        await using var socket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", me.AccessToken);
+        await using var socket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, me.AccessToken);
         await socket.NextAsync("ready");
 
         async Task<string> ErrorCodeOf(string text)
@@ -197,7 +198,7 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
         await socket.NextAsync("pong");
         foreach (var room in new[] { mine, notMine })
         {
-            var history = await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}")).Json();
+            var history = await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.Chatroom, room))).Json();
             history["last_seq"]!.GetValue<long>().ShouldBe(0);
         }
     }
@@ -206,7 +207,7 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
     public async Task OversizedFrame_ClosesWith1009()
     {
         var me = await Api.RegisterAsync();
-        await using var socket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", me.AccessToken);
+        await using var socket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, me.AccessToken);
         await socket.NextAsync("ready");
         await socket.SendTextAsync($$"""{"type":"ping","pad":"{{new string('x', 17 * 1024)}}"}""");
         (await socket.ClosedAsync()).ShouldBe(WebSocketCloseStatus.MessageTooBig);
@@ -216,7 +217,7 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
     public async Task FrameOfExactly16KiB_IsAccepted()
     {
         var me = await Api.RegisterAsync();
-        await using var socket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", me.AccessToken);
+        await using var socket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, me.AccessToken);
         await socket.NextAsync("ready");
         var prefix = """{"type":"ping","pad":""";
         var text = prefix + "\"" + new string('x', 16 * 1024 - prefix.Length - 3) + "\"}";
@@ -229,9 +230,9 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
     public async Task Logout_ClosesSocketWith4401()
     {
         var me = await Api.RegisterAsync();
-        await using var socket = await ChatSocket.ConnectAsync(app.App, "/ws/chat", me.AccessToken);
+        await using var socket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, me.AccessToken);
         await socket.NextAsync("ready");
-        await Api.As(me).PostAsync("/api/v1/auth/logout");
+        await Api.As(me).PostAsync(ApiRoutes.Logout);
         ((int?)await socket.ClosedAsync(TimeSpan.FromSeconds(2))).ShouldBe(4401);
     }
 
@@ -240,8 +241,8 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
     {
         var me = await Api.RegisterAsync();
         var shortLived = Tokens.Issue(app.App, me, TimeSpan.FromSeconds(2));
-        await using var refreshed = await ChatSocket.ConnectAsync(app.App, "/ws/chat", shortLived);
-        await using var expiring = await ChatSocket.ConnectAsync(app.App, "/ws/chat", shortLived);
+        await using var refreshed = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, shortLived);
+        await using var expiring = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, shortLived);
         await refreshed.NextAsync("ready");
         await expiring.NextAsync("ready");
 
@@ -261,7 +262,7 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
         var instance = app.StartInstance();
         var api = new Api(instance.CreateClient());
         var me = await api.RegisterAsync();
-        await using var socket = await ChatSocket.ConnectAsync(instance, "/ws/chat", me.AccessToken);
+        await using var socket = await ChatSocket.ConnectAsync(instance, ApiRoutes.UserSocket, me.AccessToken);
         await socket.NextAsync("ready");
         var stopping = instance.DisposeAsync().AsTask();
         (await socket.ClosedAsync(TimeSpan.FromSeconds(5))).ShouldBe(WebSocketCloseStatus.EndpointUnavailable);
@@ -277,7 +278,7 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
             s["Limits:SocketFramesPerSecond"] = "5";
         });
         var me = await new Api(limited.CreateClient()).RegisterAsync();
-        await using var socket = await ChatSocket.ConnectAsync(limited, "/ws/chat", me.AccessToken);
+        await using var socket = await ChatSocket.ConnectAsync(limited, ApiRoutes.UserSocket, me.AccessToken);
         await socket.NextAsync("ready");
         for (var i = 0; i < 40; i++)
         {
@@ -307,8 +308,8 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
         var me = await api.RegisterAsync();
         var friend = await api.RegisterAsync();
         var room = await api.CreateRoomAsync(me, false, friend.Id);
-        await using var mine = await ChatSocket.ConnectAsync(limited, "/ws/chat", me.AccessToken);
-        await using var theirs = await ChatSocket.ConnectAsync(limited, "/ws/chat", friend.AccessToken);
+        await using var mine = await ChatSocket.ConnectAsync(limited, ApiRoutes.UserSocket, me.AccessToken);
+        await using var theirs = await ChatSocket.ConnectAsync(limited, ApiRoutes.UserSocket, friend.AccessToken);
         await mine.NextAsync("ready");
         await theirs.NextAsync("ready");
         for (var i = 0; i < 6; i++)

@@ -1,3 +1,4 @@
+using SliceChat.Features;
 using System.Net;
 using SliceChat.Tests.Support;
 
@@ -8,8 +9,8 @@ public abstract class UsersTests(AppFixture fixture)
     private Api Api => fixture.Api;
 
     [Theory]
-    [InlineData("/api/v1/users/me")]
-    [InlineData("/api/v1/auth/me")]
+    [InlineData(ApiRoutes.Me)]
+    [InlineData(ApiRoutes.AuthMe)]
     public async Task Me_Authenticated_ReturnsOwnUserWithEmail(string path)
     {
         var account = await Api.RegisterAsync();
@@ -23,7 +24,7 @@ public abstract class UsersTests(AppFixture fixture)
     [Fact]
     public async Task Me_WithoutToken_Returns401Problem()
     {
-        await (await Api.GetAsync("/api/v1/users/me")).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        await (await Api.GetAsync(ApiRoutes.Me)).ShouldBeProblem(HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -31,7 +32,7 @@ public abstract class UsersTests(AppFixture fixture)
     {
         var account = await Api.RegisterAsync();
         var username = Api.UniqueName("New");
-        var response = await Api.As(account).PatchAsync("/api/v1/users/me", new { username, password = "a brand new password", current_password = account.Password });
+        var response = await Api.As(account).PatchAsync(ApiRoutes.Me, new { username, password = "a brand new password", current_password = account.Password });
         await response.ShouldHaveStatus(HttpStatusCode.OK);
         (await response.Json())["username"].Text().ShouldBe(username);
         await Api.LoginAsync(username, "a brand new password");
@@ -41,7 +42,7 @@ public abstract class UsersTests(AppFixture fixture)
     public async Task UpdateMe_WrongCurrentPassword_Returns401()
     {
         var account = await Api.RegisterAsync();
-        var response = await Api.As(account).PatchAsync("/api/v1/users/me", new { username = Api.UniqueName(), current_password = "wrong password" });
+        var response = await Api.As(account).PatchAsync(ApiRoutes.Me, new { username = Api.UniqueName(), current_password = "wrong password" });
         await response.ShouldBeProblem(HttpStatusCode.Unauthorized);
     }
 
@@ -50,7 +51,7 @@ public abstract class UsersTests(AppFixture fixture)
     {
         var other = await Api.RegisterAsync();
         var account = await Api.RegisterAsync();
-        var response = await Api.As(account).PatchAsync("/api/v1/users/me", new { email = other.Email.ToUpperInvariant(), current_password = account.Password });
+        var response = await Api.As(account).PatchAsync(ApiRoutes.Me, new { email = other.Email.ToUpperInvariant(), current_password = account.Password });
         await response.ShouldBeProblem(HttpStatusCode.Conflict);
     }
 
@@ -58,7 +59,7 @@ public abstract class UsersTests(AppFixture fixture)
     public async Task UpdateMe_InvalidFields_Returns400()
     {
         var account = await Api.RegisterAsync();
-        var response = await Api.As(account).PatchAsync("/api/v1/users/me", new { username = "x", email = "bad" });
+        var response = await Api.As(account).PatchAsync(ApiRoutes.Me, new { username = "x", email = "bad" });
         await response.ShouldBeValidationProblem("current_password", "email", "username");
     }
 
@@ -68,14 +69,14 @@ public abstract class UsersTests(AppFixture fixture)
         var account = await Api.RegisterAsync();
         var secondSession = await Api.LoginAsync(account.Username, account.Password);
 
-        var response = await Api.As(account).DeleteAsync("/api/v1/users/me", new { current_password = account.Password });
+        var response = await Api.As(account).DeleteAsync(ApiRoutes.Me, new { current_password = account.Password });
         response.StatusCode.ShouldBe(HttpStatusCode.NoContent);
 
-        (await Api.As(account).GetAsync("/api/v1/users/me")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        (await Api.As(secondSession["access_token"].Text()).GetAsync("/api/v1/users/me")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        (await Api.PostAsync("/api/v1/auth/login", new { username = account.Username, password = account.Password })).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await Api.As(account).GetAsync(ApiRoutes.Me)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await Api.As(secondSession["access_token"].Text()).GetAsync(ApiRoutes.Me)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await Api.PostAsync(ApiRoutes.Login, new { username = account.Username, password = account.Password })).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         var viewer = await Api.RegisterAsync();
-        (await Api.As(viewer).GetAsync($"/api/v1/users/{account.Id}")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await Api.As(viewer).GetAsync(ApiRoutes.Fill(ApiRoutes.User, account.Id))).StatusCode.ShouldBe(HttpStatusCode.NotFound);
         await Api.RegisterAsync(account.Username);
     }
 
@@ -83,8 +84,8 @@ public abstract class UsersTests(AppFixture fixture)
     public async Task DeleteMe_WrongPassword_Returns401AndKeepsAccount()
     {
         var account = await Api.RegisterAsync();
-        await (await Api.As(account).DeleteAsync("/api/v1/users/me", new { current_password = "wrong password" })).ShouldBeProblem(HttpStatusCode.Unauthorized);
-        (await Api.As(account).GetAsync("/api/v1/users/me")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        await (await Api.As(account).DeleteAsync(ApiRoutes.Me, new { current_password = "wrong password" })).ShouldBeProblem(HttpStatusCode.Unauthorized);
+        (await Api.As(account).GetAsync(ApiRoutes.Me)).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
     [Fact]
@@ -95,7 +96,7 @@ public abstract class UsersTests(AppFixture fixture)
         await Api.RegisterAsync(prefix + "_two");
         await Api.RegisterAsync(Api.UniqueName("zz"));
 
-        var response = await Api.As(first).GetAsync($"/api/v1/users?query={prefix.ToUpperInvariant()}&limit=10");
+        var response = await Api.As(first).GetAsync(ApiRoutes.Users + $"?query={prefix.ToUpperInvariant()}&limit=10");
         await response.ShouldHaveStatus(HttpStatusCode.OK);
         var users = (await response.Json()).AsArray();
         users.Select(u => u!["username"].Text()).ShouldBe([prefix + "_one", prefix + "_two"]);
@@ -107,7 +108,7 @@ public abstract class UsersTests(AppFixture fixture)
     {
         var prefix = Api.UniqueName("w")[..10];
         var account = await Api.RegisterAsync(prefix + "x1");
-        var response = await Api.As(account).GetAsync($"/api/v1/users?query={prefix}_");
+        var response = await Api.As(account).GetAsync(ApiRoutes.Users + $"?query={prefix}_");
         (await response.Json()).AsArray().Count.ShouldBe(0);
     }
 
@@ -117,13 +118,13 @@ public abstract class UsersTests(AppFixture fixture)
     public async Task Search_LimitOutOfRange_Returns400(int limit)
     {
         var account = await Api.RegisterAsync();
-        await (await Api.As(account).GetAsync($"/api/v1/users?query=a&limit={limit}")).ShouldBeValidationProblem("limit");
+        await (await Api.As(account).GetAsync(ApiRoutes.Users + $"?query=a&limit={limit}")).ShouldBeValidationProblem("limit");
     }
 
     [Fact]
     public async Task Search_WithoutToken_Returns401()
     {
-        (await Api.GetAsync("/api/v1/users?query=a")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await Api.GetAsync(ApiRoutes.Users + "?query=a")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
     }
 
     [Fact]
@@ -131,7 +132,7 @@ public abstract class UsersTests(AppFixture fixture)
     {
         var target = await Api.RegisterAsync();
         var viewer = await Api.RegisterAsync();
-        var response = await Api.As(viewer).GetAsync($"/api/v1/users/{target.Id}");
+        var response = await Api.As(viewer).GetAsync(ApiRoutes.Fill(ApiRoutes.User, target.Id));
         await response.ShouldHaveStatus(HttpStatusCode.OK);
         var profile = (await response.Json()).AsObject();
         profile.Select(p => p.Key).Order().ShouldBe(["created_at", "id", "username"]);
@@ -141,7 +142,7 @@ public abstract class UsersTests(AppFixture fixture)
     public async Task Profile_Unknown_Returns404Problem()
     {
         var viewer = await Api.RegisterAsync();
-        await (await Api.As(viewer).GetAsync($"/api/v1/users/{Guid.NewGuid()}")).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(viewer).GetAsync(ApiRoutes.Fill(ApiRoutes.User, Guid.NewGuid()))).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 }
 
