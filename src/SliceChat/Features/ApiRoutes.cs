@@ -14,9 +14,12 @@ public static partial class ApiRoutes
     public const string Login = "/api/v1/auth/login";
     public const string Refresh = "/api/v1/auth/refresh";
     public const string Logout = "/api/v1/auth/logout";
+    public const string LogoutAll = "/api/v1/auth/logout/all";
     public const string AuthMe = "/api/v1/auth/me";
 
     public const string Me = "/api/v1/users/me";
+    public const string Sessions = "/api/v1/users/me/sessions";
+    public const string Session = "/api/v1/users/me/sessions/{id:guid}";
     public const string Users = "/api/v1/users";
     public const string User = "/api/v1/users/{id:guid}";
 

@@ -43,6 +43,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         modelBuilder.Entity<LoginSession>(e =>
         {
             e.ToTable("login_sessions");
+            e.Property(s => s.UserAgent).HasMaxLength(LoginSession.UserAgentMax);
             e.HasOne<User>().WithMany().HasForeignKey(s => s.UserId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(s => s.UserId);
         });

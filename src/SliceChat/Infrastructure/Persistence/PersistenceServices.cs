@@ -30,16 +30,37 @@ public static class PersistenceServices
         return path;
     }
 
-    /// <summary>Applies pending migrations. EF Core takes a database-wide lock around them, so instances may start together.</summary>
+    /// <summary>Any number that other advisory locks of this database do not use.</summary>
+    private const long MigrationLockKey = 0x5C_C4A7_0001;
+
+    /// <summary>
+    /// Applies pending migrations, safe when several instances start at once. On PostgreSQL, EF Core's own
+    /// migration lock lasts one migration's transaction, so two instances could both apply a later migration;
+    /// a session-level advisory lock around the whole run serialises them.
+    /// </summary>
     public static async Task MigrateDatabaseAsync(this IServiceProvider services)
     {
         await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+        await MigrateAsync(scope.ServiceProvider.GetRequiredService<ChatDbContext>());
+    }
+
+    public static async Task MigrateAsync(ChatDbContext db)
+    {
+        await db.Database.OpenConnectionAsync();
         if (db.Database.IsSqlite())
         {
-            await db.Database.OpenConnectionAsync();
             await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;");
+            await db.Database.MigrateAsync();
+            return;
         }
-        await db.Database.MigrateAsync();
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({MigrationLockKey})");
+        try
+        {
+            await db.Database.MigrateAsync();
+        }
+        finally
+        {
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLockKey})");
+        }
     }
 }

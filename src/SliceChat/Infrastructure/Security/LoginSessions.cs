@@ -10,10 +10,18 @@ public sealed record IssuedTokens(AccessToken Access, string RefreshToken);
 /// <summary>Starts login sessions, rotates their refresh tokens (spending each once) and revokes them.</summary>
 public sealed class LoginSessions(ChatDbContext db, TokenService tokens, SessionRevocation revocation, IOptions<JwtOptions> options)
 {
-    public async Task<IssuedTokens> StartAsync(User user, CancellationToken ct)
+    public async Task<IssuedTokens> StartAsync(User user, string? userAgent, CancellationToken ct)
     {
         var now = Clock.Now();
-        var session = new LoginSession { Id = Guid.CreateVersion7(), UserId = user.Id, CreatedAt = now, ExpiresAt = now.AddDays(options.Value.RefreshTokenDays) };
+        var session = new LoginSession
+        {
+            Id = Guid.CreateVersion7(),
+            UserId = user.Id,
+            CreatedAt = now,
+            LastUsedAt = now,
+            UserAgent = userAgent is { Length: > LoginSession.UserAgentMax } ? userAgent[..LoginSession.UserAgentMax] : userAgent,
+            ExpiresAt = now.AddDays(options.Value.RefreshTokenDays),
+        };
         db.LoginSessions.Add(session);
         var refresh = AddRefreshToken(session.Id, now);
         await db.SaveChangesAsync(ct);
@@ -52,6 +60,7 @@ public sealed class LoginSessions(ChatDbContext db, TokenService tokens, Session
         }
         var refresh = AddRefreshToken(found.Session.Id, now);
         await db.SaveChangesAsync(ct);
+        await db.LoginSessions.Where(s => s.Id == found.Session.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.LastUsedAt, now), ct);
         await transaction.CommitAsync(ct);
         return new IssuedTokens(tokens.IssueAccessToken(found.User.Id, found.User.Username, found.Session.Id), refresh);
     }
@@ -66,10 +75,18 @@ public sealed class LoginSessions(ChatDbContext db, TokenService tokens, Session
         await revocation.PublishAsync(sessions.Select(s => new SessionRevoked(s.UserId, s.Id)));
     }
 
-    public async Task RevokeAllOfUserAsync(Guid userId, CancellationToken ct)
+    /// <summary>Revokes every live session of the user but <paramref name="exceptSessionId"/> (a password change keeps the caller's).</summary>
+    public async Task RevokeAllOfUserAsync(Guid userId, Guid? exceptSessionId, CancellationToken ct)
     {
-        var ids = await db.LoginSessions.Where(s => s.UserId == userId && s.RevokedAt == null).Select(s => s.Id).ToListAsync(ct);
+        var ids = await Live(userId).Where(s => s.Id != exceptSessionId).Select(s => s.Id).ToListAsync(ct);
         await RevokeAsync(ids, ct);
+    }
+
+    /// <summary>The user's sessions that are neither revoked nor expired.</summary>
+    public IQueryable<LoginSession> Live(Guid userId)
+    {
+        var now = Clock.Now();
+        return db.LoginSessions.Where(s => s.UserId == userId && s.RevokedAt == null && s.ExpiresAt > now);
     }
 
     private string AddRefreshToken(Guid sessionId, DateTimeOffset now)

@@ -35,6 +35,6 @@ public sealed class Endpoint(Accounts accounts, LoginSessions sessions, RateLimi
         {
             return Problems.Unauthorized("Incorrect username or password.");
         }
-        return TypedResults.Ok(TokenResponse.From(await sessions.StartAsync(user, ct)));
+        return TypedResults.Ok(TokenResponse.From(await sessions.StartAsync(user, request.UserAgent, ct)));
     }
 }

@@ -5,5 +5,9 @@ public sealed record Request
 {
     public string? Username { get; init; }
     public string? Password { get; init; }
+
+    /// <summary>Kept with the login session, so the user can tell their sessions apart.</summary>
+    [FastEndpoints.FromHeader("User-Agent", IsRequired = false)]
+    public string? UserAgent { get; init; }
 }
 

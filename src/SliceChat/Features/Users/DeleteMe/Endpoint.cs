@@ -50,7 +50,7 @@ public sealed class Endpoint(ChatDbContext db, Accounts accounts, LoginSessions 
         user.PasswordHash = "";
         user.DeletedAt = Clock.Now();
         await db.SaveChangesAsync(ct);
-        await sessions.RevokeAllOfUserAsync(user.Id, ct);
+        await sessions.RevokeAllOfUserAsync(user.Id, exceptSessionId: null, ct);
         return TypedResults.NoContent();
     }
 }

@@ -1,11 +1,12 @@
 using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceChat.Infrastructure.Accounts;
+using SliceChat.Infrastructure.Security;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Users.UpdateMe;
 
-public sealed class Endpoint(Accounts accounts) : Endpoint<Request, Results<Ok<UserResponse>, ProblemHttpResult>>
+public sealed class Endpoint(Accounts accounts, LoginSessions sessions) : Endpoint<Request, Results<Ok<UserResponse>, ProblemHttpResult>>
 {
     public override void Configure()
     {
@@ -13,6 +14,7 @@ public sealed class Endpoint(Accounts accounts) : Endpoint<Request, Results<Ok<U
         Summary(s =>
         {
             s.Summary = "Change username, email or password; needs the current password";
+            s.Description = "A new password revokes every other login session of the user (the caller's stays).";
             s.ExampleRequest = new Request { Email = "ada@example.org", CurrentPassword = "correct horse battery" };
         });
     }
@@ -32,6 +34,11 @@ public sealed class Endpoint(Accounts accounts) : Endpoint<Request, Results<Ok<U
         if (await accounts.SaveAsync(user, ct) is { } taken)
         {
             return Problems.Conflict(taken);
+        }
+        if (request.Password is not null)
+        {
+            // Whoever knew the old password is logged out everywhere; the caller's session stays.
+            await sessions.RevokeAllOfUserAsync(user.Id, exceptSessionId: request.SessionId, ct);
         }
         return TypedResults.Ok(UserResponse.From(user));
     }

@@ -6,8 +6,14 @@ public sealed class LoginSession
     public Guid Id { get; set; }
     public Guid UserId { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>The last login or refresh of this session.</summary>
+    public DateTimeOffset LastUsedAt { get; set; }
+    /// <summary>The client's User-Agent at login, cut to <see cref="UserAgentMax"/> characters, so a user can tell sessions apart.</summary>
+    public string? UserAgent { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+
+    public const int UserAgentMax = 256;
 }
 
 /// <summary>A refresh token, stored only as its SHA-256 hash. A spent token presented again revokes its session.</summary>
