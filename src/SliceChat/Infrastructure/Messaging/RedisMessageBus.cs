@@ -3,7 +3,7 @@ using StackExchange.Redis;
 namespace SliceChat.Infrastructure.Messaging;
 
 /// <summary>
-/// The bus across instances, on Redis pub/sub (StackExchange.Redis 1.2.6). A frame on the wire is the
+/// The bus across instances, on Redis pub/sub (StackExchange.Redis 3.x). A frame on the wire is the
 /// publishing instance's id (16 bytes) followed by the message, so an instance skips its own echoes:
 /// it has already delivered them locally.
 /// </summary>
