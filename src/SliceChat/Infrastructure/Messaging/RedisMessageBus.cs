@@ -37,39 +37,24 @@ public sealed partial class RedisMessageBus : MessageBusBase
 
     public override bool IsConnected => connection.IsConnected;
 
-    /// <summary>A name is always literal, so a '*' in it is never a pattern.</summary>
-    private static RedisChannel Literal(string channel) => new(channel, RedisChannel.PatternMode.Literal);
-
-    protected override async Task PublishToTransportAsync(string channel, ReadOnlyMemory<byte> message)
+    protected override Task PublishToTransportAsync(string channel, ReadOnlyMemory<byte> message)
     {
         var frame = new byte[OriginLength + message.Length];
         origin.CopyTo(frame, 0);
         message.Span.CopyTo(frame.AsSpan(OriginLength));
-        await OffRedisThreads(subscriber.PublishAsync(Literal(channel), frame));
+        return subscriber.PublishAsync(RedisChannel.Literal(channel), frame);
     }
-
-    /// <summary>
-    /// Awaits a StackExchange.Redis task without running the rest of the caller on the client's own
-    /// socket-reader thread (where a continuation would otherwise run inline, stalling every other
-    /// Redis message, and deadlocking if it ends up disposing the connection), and gives up waiting
-    /// after <see cref="CommandTimeout"/>: the library keeps retrying, and recovery goes through the database.
-    /// </summary>
-    private static async Task OffRedisThreads(Task command) =>
-        await command.WaitAsync(CommandTimeout).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
-
-    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(5);
 
     protected override async Task SubscribeTransportAsync(string channel)
     {
         try
         {
-            await OffRedisThreads(subscriber.SubscribeAsync(Literal(channel), (_, value) => Receive(channel, value)));
+            await subscriber.SubscribeAsync(RedisChannel.Literal(channel), (_, value) => Receive(channel, value));
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
         {
-            // StackExchange.Redis keeps the channel in its own table and re-subscribes once the link is
-            // back (1.2.6 may even throw a NullReferenceException while it is down); Reconnected lets
-            // receivers catch up.
+            // StackExchange.Redis keeps the channel in its own table and subscribes again once the link
+            // is back; Reconnected lets receivers catch up.
             LogSubscribeDeferred(logger, e, channel);
         }
     }
@@ -82,13 +67,14 @@ public sealed partial class RedisMessageBus : MessageBusBase
         }
         try
         {
-            await OffRedisThreads(subscriber.UnsubscribeAsync(Literal(channel)));
+            await subscriber.UnsubscribeAsync(RedisChannel.Literal(channel));
         }
-        catch (RedisConnectionException e) when (e.FailureType == ConnectionFailureType.ConnectionDisposed)
+        catch (Exception e) when (disposed && e is RedisConnectionException or ObjectDisposedException)
         {
-            // Shutting down: the connection, and with it the subscription, is gone.
+            // Shut down meanwhile (the host may dispose the bus while a hosted service still
+            // unsubscribes): the connection, and with it the subscription, is gone.
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
         {
             LogSubscribeDeferred(logger, e, channel);
         }
@@ -107,7 +93,7 @@ public sealed partial class RedisMessageBus : MessageBusBase
     public override async ValueTask DisposeAsync()
     {
         disposed = true;
-        await OffRedisThreads(connection.CloseAsync(allowCommandsToComplete: false));
+        await connection.CloseAsync(allowCommandsToComplete: false);
         connection.Dispose();
         await base.DisposeAsync();
     }

@@ -124,6 +124,23 @@ public abstract class MessageBusContractTests : IAsyncLifetime
         (await star.NextAsync(TimeSpan.FromSeconds(5))).ShouldBe("for the star");
         await star.NothingAsync(TimeSpan.FromMilliseconds(300));
     }
+
+    [Fact]
+    public async Task CodeAfterAPublish_MayWaitOnTheSameBus()
+    {
+        var bus = CreateBus();
+        // As in ASP.NET Core: no synchronization context, so what follows an await runs where the awaited task completed.
+        var blocked = await Task.Run(async () =>
+        {
+            await bus.PublishAsync(Channel("after"), Bytes("one")).ConfigureAwait(false);
+            // Waiting synchronously stalls whatever thread runs this; it must not be one the bus needs.
+            var published = bus.PublishAsync(Channel("after"), Bytes("two")).Wait(TimeSpan.FromSeconds(5));
+            await bus.PublishAsync(Channel("after"), Bytes("three")).ConfigureAwait(false);
+            var disposed = bus.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
+            return (published, disposed);
+        });
+        blocked.ShouldBe((true, true));
+    }
 }
 
 public sealed class InProcessMessageBusContractTests : MessageBusContractTests
