@@ -47,16 +47,23 @@ public sealed partial class RedisMessageBus : MessageBusBase
 
     protected override async Task SubscribeTransportAsync(string channel)
     {
+        ChannelMessageQueue queue;
         try
         {
-            await subscriber.SubscribeAsync(RedisChannel.Literal(channel), (_, value) => Receive(channel, value));
+            queue = await subscriber.SubscribeAsync(RedisChannel.Literal(channel));
         }
         catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
         {
-            // StackExchange.Redis keeps the channel in its own table and subscribes again once the link
-            // is back; Reconnected lets receivers catch up.
+            // The link is down. The failed call left a queue registered that nothing reads: replace it
+            // with one the client subscribes on the server once the link is back (Reconnected lets
+            // receivers catch up meanwhile).
             LogSubscribeDeferred(logger, e, channel);
+            await subscriber.UnsubscribeAsync(RedisChannel.Literal(channel), flags: CommandFlags.FireAndForget);
+            queue = await subscriber.SubscribeAsync(RedisChannel.Literal(channel), CommandFlags.FireAndForget);
         }
+        // A queue hands its messages on one at a time, in the order Redis sent them; a handler
+        // subscription would run them concurrently and out of order. Unsubscribing ends the loop.
+        queue.OnMessage(message => Receive(channel, message.Message));
     }
 
     protected override async Task UnsubscribeTransportAsync(string channel)
