@@ -21,6 +21,9 @@ public sealed partial class RedisMessageBus : MessageBusBase
         this.logger = logger;
         var options = ConfigurationOptions.Parse(configuration);
         options.AbortOnConnectFail = false; // start, and keep retrying, while Redis is down
+        // While the link is down a command fails at once instead of waiting in the client's backlog:
+        // a send is stored already and must not wait for Redis, and receivers recover from the database.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
         connection = ConnectionMultiplexer.Connect(options);
         subscriber = connection.GetSubscriber();
         origin = InstanceId.ToByteArray();
