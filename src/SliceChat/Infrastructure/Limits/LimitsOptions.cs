@@ -41,6 +41,6 @@ public sealed class LimitsOptions
     public int FeedRetrySeconds { get; set; } = 1;
     /// <summary>After the bus link comes back, feeds catch up from the database at once, and again after this delay (the bus client re-subscribes in the background).</summary>
     public int ReconnectCatchUpDelaySeconds { get; set; } = 2;
-    /// <summary>How long a Redis publish, subscribe or unsubscribe is awaited before it is given up (the client keeps retrying; recovery goes through the database).</summary>
+    /// <summary>How long a Redis command may take before the client gives it up (StackExchange.Redis' sync and async timeouts; recovery goes through the database).</summary>
     public int BusCommandTimeoutSeconds { get; set; } = 5;
 }

@@ -9,7 +9,10 @@ public interface IMessageBus
 {
     Task PublishAsync(string channel, ReadOnlyMemory<byte> message);
 
-    /// <summary>Handlers run on the bus's receive path: they must only hand the message on (e.g. enqueue it).</summary>
+    /// <summary>
+    /// Handlers run on the bus's receive path: they must only hand the message on (e.g. enqueue it).
+    /// Another instance's messages on a channel reach them one at a time, in the order it published them.
+    /// </summary>
     Task<IAsyncDisposable> SubscribeAsync(string channel, Action<ReadOnlyMemory<byte>> handler);
 
     /// <summary>The transport link came back after a drop; messages may have been lost meanwhile.</summary>

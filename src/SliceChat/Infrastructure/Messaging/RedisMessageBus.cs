@@ -3,7 +3,7 @@ using StackExchange.Redis;
 namespace SliceChat.Infrastructure.Messaging;
 
 /// <summary>
-/// The bus across instances, on Redis pub/sub (StackExchange.Redis 1.2.6). A frame on the wire is the
+/// The bus across instances, on Redis pub/sub (StackExchange.Redis 3.x). A frame on the wire is the
 /// publishing instance's id (16 bytes) followed by the message, so an instance skips its own echoes:
 /// it has already delivered them locally.
 /// </summary>
@@ -14,16 +14,18 @@ public sealed partial class RedisMessageBus : MessageBusBase
     private readonly ISubscriber subscriber;
     private readonly byte[] origin;
     private readonly ILogger<RedisMessageBus> logger;
-    private readonly TimeSpan commandTimeout;
     private volatile bool disposed;
 
-    /// <param name="commandTimeout">How long a Redis command is awaited before it is given up.</param>
+    /// <param name="commandTimeout">How long a Redis command may take before the client gives it up.</param>
     public RedisMessageBus(string configuration, ILogger<RedisMessageBus> logger, TimeSpan commandTimeout) : base(logger)
     {
         this.logger = logger;
-        this.commandTimeout = commandTimeout;
         var options = ConfigurationOptions.Parse(configuration);
         options.AbortOnConnectFail = false; // start, and keep retrying, while Redis is down
+        options.AsyncTimeout = options.SyncTimeout = (int)commandTimeout.TotalMilliseconds;
+        // While the link is down a command fails at once instead of waiting in the client's backlog:
+        // a send is stored already and must not wait for Redis, and receivers recover from the database.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
         connection = ConnectionMultiplexer.Connect(options);
         subscriber = connection.GetSubscriber();
         origin = InstanceId.ToByteArray();
@@ -40,39 +42,33 @@ public sealed partial class RedisMessageBus : MessageBusBase
 
     public override bool IsConnected => connection.IsConnected;
 
-    /// <summary>A name is always literal, so a '*' in it is never a pattern.</summary>
-    private static RedisChannel Literal(string channel) => new(channel, RedisChannel.PatternMode.Literal);
-
-    protected override async Task PublishToTransportAsync(string channel, ReadOnlyMemory<byte> message)
+    protected override Task PublishToTransportAsync(string channel, ReadOnlyMemory<byte> message)
     {
         var frame = new byte[OriginLength + message.Length];
         origin.CopyTo(frame, 0);
         message.Span.CopyTo(frame.AsSpan(OriginLength));
-        await OffRedisThreads(subscriber.PublishAsync(Literal(channel), frame));
+        return subscriber.PublishAsync(RedisChannel.Literal(channel), frame);
     }
-
-    /// <summary>
-    /// Awaits a StackExchange.Redis task without running the rest of the caller on the client's own
-    /// socket-reader thread (where a continuation would otherwise run inline, stalling every other
-    /// Redis message, and deadlocking if it ends up disposing the connection), and gives up waiting
-    /// after <see cref="commandTimeout"/>: the library keeps retrying, and recovery goes through the database.
-    /// </summary>
-    private async Task OffRedisThreads(Task command) =>
-        await command.WaitAsync(commandTimeout).ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
 
     protected override async Task SubscribeTransportAsync(string channel)
     {
+        ChannelMessageQueue queue;
         try
         {
-            await OffRedisThreads(subscriber.SubscribeAsync(Literal(channel), (_, value) => Receive(channel, value)));
+            queue = await subscriber.SubscribeAsync(RedisChannel.Literal(channel));
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
         {
-            // StackExchange.Redis keeps the channel in its own table and re-subscribes once the link is
-            // back (1.2.6 may even throw a NullReferenceException while it is down); Reconnected lets
-            // receivers catch up.
+            // The link is down. The failed call left a queue registered that nothing reads: replace it
+            // with one the client subscribes on the server once the link is back (Reconnected lets
+            // receivers catch up meanwhile).
             LogSubscribeDeferred(logger, e, channel);
+            await subscriber.UnsubscribeAsync(RedisChannel.Literal(channel), flags: CommandFlags.FireAndForget);
+            queue = await subscriber.SubscribeAsync(RedisChannel.Literal(channel), CommandFlags.FireAndForget);
         }
+        // A queue hands its messages on one at a time, in the order Redis sent them; a handler
+        // subscription would run them concurrently and out of order. Unsubscribing ends the loop.
+        queue.OnMessage(message => Receive(channel, message.Message));
     }
 
     protected override async Task UnsubscribeTransportAsync(string channel)
@@ -83,13 +79,14 @@ public sealed partial class RedisMessageBus : MessageBusBase
         }
         try
         {
-            await OffRedisThreads(subscriber.UnsubscribeAsync(Literal(channel)));
+            await subscriber.UnsubscribeAsync(RedisChannel.Literal(channel));
         }
-        catch (RedisConnectionException e) when (e.FailureType == ConnectionFailureType.ConnectionDisposed)
+        catch (Exception e) when (disposed && e is RedisConnectionException or ObjectDisposedException)
         {
-            // Shutting down: the connection, and with it the subscription, is gone.
+            // Shut down meanwhile (the host may dispose the bus while a hosted service still
+            // unsubscribes): the connection, and with it the subscription, is gone.
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
         {
             LogSubscribeDeferred(logger, e, channel);
         }
@@ -108,7 +105,7 @@ public sealed partial class RedisMessageBus : MessageBusBase
     public override async ValueTask DisposeAsync()
     {
         disposed = true;
-        await OffRedisThreads(connection.CloseAsync(allowCommandsToComplete: false));
+        await connection.CloseAsync(allowCommandsToComplete: false);
         connection.Dispose();
         await base.DisposeAsync();
     }

@@ -1,4 +1,5 @@
 using SliceChat.Features;
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using SliceChat.Tests.Support;
@@ -117,6 +118,40 @@ public sealed class RedisOutageTests(ChaosApp app) : IClassFixture<ChaosApp>
 
             await api.PostMessageAsync(owner, room, "while redis is down");
             (await socket.NextAsync("message.created"))["content"].Text().ShouldBe("while redis is down");
+        }
+        finally
+        {
+            app.Redis.Start();
+        }
+        await WaitForRedisAsync(api);
+    }
+
+    [Fact]
+    public async Task RedisDown_SendsAndNewSocketsDoNotWaitForTheLink()
+    {
+        // Well under the Redis client's 5-second command timeout, which a command waiting for the link would run into.
+        var bound = TimeSpan.FromSeconds(3);
+        var api = app.Api;
+        var owner = await api.RegisterAsync();
+        var room = await api.CreateRoomAsync(owner);
+
+        app.Redis.Stop();
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while ((await (await api.GetAsync("/health/ready")).Json())["status"]?.GetValue<string>() != "degraded" && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+
+            var sending = Stopwatch.StartNew();
+            await api.PostMessageAsync(owner, room, "while redis is down");
+            sending.Elapsed.ShouldBeLessThan(bound);
+
+            var opening = Stopwatch.StartNew();
+            await using var socket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), owner.AccessToken);
+            await socket.NextAsync("ready");
+            opening.Elapsed.ShouldBeLessThan(bound);
         }
         finally
         {

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -124,6 +125,65 @@ public abstract class MessageBusContractTests : IAsyncLifetime
         await First.PublishAsync(Channel("room:*"), Bytes("for the star"));
         (await star.NextAsync(TimeSpan.FromSeconds(5))).ShouldBe("for the star");
         await star.NothingAsync(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public async Task ManyPublishes_ReachTheSubscriberOneAtATime_InPublishOrder()
+    {
+        const int count = 5000;
+        var received = new List<int>(count);
+        var running = 0;
+        var overlapped = false;
+        using var all = new SemaphoreSlim(0);
+        await using var subscription = await Second.SubscribeAsync(Channel("order"), message =>
+        {
+            if (Interlocked.Increment(ref running) > 1)
+            {
+                overlapped = true;
+            }
+            var n = BinaryPrimitives.ReadInt32LittleEndian(message.Span);
+            if (n % 50 == 0)
+            {
+                Thread.SpinWait(20_000); // now and then a slower hand-off
+            }
+            lock (received)
+            {
+                received.Add(n);
+                if (received.Count == count)
+                {
+                    all.Release();
+                }
+            }
+            Interlocked.Decrement(ref running);
+        });
+
+        await Task.WhenAll(Enumerable.Range(0, count).Select(n =>
+        {
+            var message = new byte[4];
+            BinaryPrimitives.WriteInt32LittleEndian(message, n);
+            return First.PublishAsync(Channel("order"), message);
+        }));
+
+        (await all.WaitAsync(TimeSpan.FromSeconds(30))).ShouldBeTrue($"{received.Count} of {count} arrived");
+        overlapped.ShouldBeFalse("a handler ran while the previous one had not returned");
+        received.ShouldBe(Enumerable.Range(0, count));
+    }
+
+    [Fact]
+    public async Task CodeAfterAPublish_MayWaitOnTheSameBus()
+    {
+        var bus = CreateBus();
+        // As in ASP.NET Core: no synchronization context, so what follows an await runs where the awaited task completed.
+        var blocked = await Task.Run(async () =>
+        {
+            await bus.PublishAsync(Channel("after"), Bytes("one")).ConfigureAwait(false);
+            // Waiting synchronously stalls whatever thread runs this; it must not be one the bus needs.
+            var published = bus.PublishAsync(Channel("after"), Bytes("two")).Wait(TimeSpan.FromSeconds(5));
+            await bus.PublishAsync(Channel("after"), Bytes("three")).ConfigureAwait(false);
+            var disposed = bus.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5));
+            return (published, disposed);
+        });
+        blocked.ShouldBe((true, true));
     }
 }
 
