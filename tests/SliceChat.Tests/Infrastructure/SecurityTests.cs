@@ -33,6 +33,21 @@ public sealed class SigningKeyTests
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Development_GeneratedKeyFile_IsReadableByItsOwnerOnly()
+    {
+        var folder = Directory.CreateTempSubdirectory("slicechat-key-").FullName;
+        SigningKey.Resolve(null, isDevelopment: true, folder);
+        var path = Path.Combine(folder, "jwt-signing-key");
+        File.GetUnixFileMode(path).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        SigningKey.Resolve(null, isDevelopment: true, folder);
+        File.GetUnixFileMode(path).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Directory.Delete(folder, recursive: true);
+    }
+
+    [Fact]
     public async Task App_ProductionWithoutKey_FailsAtStartup()
     {
         var settings = AppFactory.Settings(Provider.Sqlite, Directory.CreateTempSubdirectory().FullName);
@@ -74,5 +89,32 @@ public sealed class RevocationAcrossInstancesTests(ScaledOutApp app) : IClassFix
         }
         while (status == HttpStatusCode.OK && DateTime.UtcNow < deadline);
         status.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+}
+
+public sealed class NginxConfigurationTests
+{
+    [Fact]
+    public void AccessLog_NeverWritesQueryStrings()
+    {
+        var repository = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(repository, "SliceChat.sln")))
+        {
+            repository = Path.GetDirectoryName(repository) ?? throw new InvalidOperationException("No SliceChat.sln above the test binaries.");
+        }
+        var config = File.ReadAllText(Path.Combine(repository, "deploy", "nginx.conf"));
+        var accessLogs = System.Text.RegularExpressions.Regex.Matches(config, @"^\s*access_log\s+\S+\s+(\w+);", System.Text.RegularExpressions.RegexOptions.Multiline);
+        accessLogs.Count.ShouldBeGreaterThan(0);
+        foreach (System.Text.RegularExpressions.Match log in accessLogs)
+        {
+            var format = System.Text.RegularExpressions.Regex.Match(config, @"log_format\s+" + log.Groups[1].Value + @"\s+([^;]+);");
+            format.Success.ShouldBeTrue($"log_format {log.Groups[1].Value} is defined");
+            format.Groups[1].Value.ShouldNotContain("$request ");
+            format.Groups[1].Value.ShouldNotContain("$request\"");
+            format.Groups[1].Value.ShouldNotContain("$request_uri");
+            format.Groups[1].Value.ShouldNotContain("$args");
+            format.Groups[1].Value.ShouldNotContain("$query_string");
+            format.Groups[1].Value.ShouldContain("$uri");
+        }
     }
 }

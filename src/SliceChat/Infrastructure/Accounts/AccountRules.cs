@@ -1,5 +1,6 @@
 using System.Net.Mail;
 using FluentValidation;
+using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Infrastructure.Accounts;
 
@@ -19,6 +20,7 @@ public static partial class AccountRules
     public static IRuleBuilderOptions<T, string?> ValidEmail<T>(this IRuleBuilder<T, string?> rule) => rule
         .NotEmpty()
         .MaximumLength(EmailMax)
+        .PlainText()
         .Must(IsEmail).WithMessage("Email must be a valid address.");
 
     public static IRuleBuilderOptions<T, string?> ValidPassword<T>(this IRuleBuilder<T, string?> rule) => rule

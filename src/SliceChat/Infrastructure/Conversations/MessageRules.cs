@@ -1,4 +1,5 @@
 using FluentValidation;
+using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Infrastructure.Conversations;
 
@@ -10,7 +11,8 @@ public static class MessageRules
     public static IRuleBuilderOptions<T, string?> ValidContent<T>(this IRuleBuilder<T, string?> rule) => rule
         .NotNull().WithMessage("'Content' is required.")
         .Must(c => !string.IsNullOrWhiteSpace(c)).WithMessage("'Content' must not be empty or only white space.")
-        .MaximumLength(ContentMax);
+        .MaximumLength(ContentMax)
+        .PlainText();
 
     public static IRuleBuilderOptions<T, string?> ValidClientMessageId<T>(this IRuleBuilder<T, string?> rule) => rule
         .Must(id => id is null || (id.Length is > 0 and <= ClientMessageIdMax && id.Trim().Length == id.Length))

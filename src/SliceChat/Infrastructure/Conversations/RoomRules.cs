@@ -1,4 +1,5 @@
 using FluentValidation;
+using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Infrastructure.Conversations;
 
@@ -9,5 +10,10 @@ public static class RoomRules
 
     public static IRuleBuilderOptions<T, string?> ValidRoomName<T>(this IRuleBuilder<T, string?> rule) => rule
         .NotNull()
-        .Must(n => n?.Trim().Length is >= 1 and <= NameMax).WithMessage($"'Name' must be 1-{NameMax} characters after trimming.");
+        .Must(n => n?.Trim().Length is >= 1 and <= NameMax).WithMessage($"'Name' must be 1-{NameMax} characters after trimming.")
+        .PlainText();
+
+    public static IRuleBuilderOptions<T, string?> ValidRoomDescription<T>(this IRuleBuilder<T, string?> rule) => rule
+        .MaximumLength(DescriptionMax)
+        .PlainText();
 }

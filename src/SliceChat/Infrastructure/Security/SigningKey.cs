@@ -30,7 +30,11 @@ public sealed class SigningKey(SymmetricSecurityKey key)
         if (!File.Exists(path))
         {
             var temporary = path + "." + Guid.NewGuid().ToString("N");
-            File.WriteAllText(temporary, Convert.ToBase64String(RandomNumberGenerator.GetBytes(64)));
+            using (var file = new FileStream(temporary, OwnerOnly(FileMode.CreateNew)))
+            using (var writer = new StreamWriter(file))
+            {
+                writer.Write(Convert.ToBase64String(RandomNumberGenerator.GetBytes(64)));
+            }
             try
             {
                 File.Move(temporary, path, overwrite: false);
@@ -40,6 +44,22 @@ public sealed class SigningKey(SymmetricSecurityKey key)
                 File.Delete(temporary); // another instance wrote it first
             }
         }
+        if (!OperatingSystem.IsWindows())
+        {
+            // Keys written before files were created owner-only are tightened too.
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
         return new SigningKey(new SymmetricSecurityKey(Convert.FromBase64String(File.ReadAllText(path).Trim())));
+    }
+
+    /// <summary>Readable and writable by the app's user alone (0600).</summary>
+    private static FileStreamOptions OwnerOnly(FileMode mode)
+    {
+        var options = new FileStreamOptions { Mode = mode, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+        return options;
     }
 }

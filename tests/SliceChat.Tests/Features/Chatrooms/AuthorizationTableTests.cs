@@ -31,7 +31,7 @@ public sealed class AuthorizationTableTests(PostgresApp app) : IClassFixture<Pos
         ("DELETE room", Caller.Outsider, HttpStatusCode.NotFound), ("DELETE room", Caller.NonMember, HttpStatusCode.Forbidden), ("DELETE room", Caller.Member, HttpStatusCode.Forbidden), ("DELETE room", Caller.Owner, HttpStatusCode.NoContent),
         ("POST message", Caller.Outsider, HttpStatusCode.NotFound), ("POST message", Caller.NonMember, HttpStatusCode.Forbidden), ("POST message", Caller.Member, HttpStatusCode.Created), ("POST message", Caller.Owner, HttpStatusCode.Created),
         ("GET messages", Caller.Outsider, HttpStatusCode.NotFound), ("GET messages", Caller.NonMember, HttpStatusCode.Forbidden), ("GET messages", Caller.Member, HttpStatusCode.OK), ("GET messages", Caller.Owner, HttpStatusCode.OK),
-        ("POST read", Caller.Outsider, HttpStatusCode.NotFound), ("POST read", Caller.NonMember, HttpStatusCode.NotFound), ("POST read", Caller.Member, HttpStatusCode.NoContent), ("POST read", Caller.Owner, HttpStatusCode.NoContent),
+        ("POST read", Caller.Outsider, HttpStatusCode.NotFound), ("POST read", Caller.NonMember, HttpStatusCode.Forbidden), ("POST read", Caller.Member, HttpStatusCode.NoContent), ("POST read", Caller.Owner, HttpStatusCode.NoContent),
         ("PATCH message", Caller.Outsider, HttpStatusCode.NotFound), ("PATCH message", Caller.NonMember, HttpStatusCode.NotFound), ("PATCH message", Caller.Member, HttpStatusCode.Forbidden), ("PATCH message", Caller.Owner, HttpStatusCode.OK),
         ("DELETE message", Caller.Outsider, HttpStatusCode.NotFound), ("DELETE message", Caller.NonMember, HttpStatusCode.NotFound), ("DELETE message", Caller.Member, HttpStatusCode.Forbidden), ("DELETE message", Caller.Owner, HttpStatusCode.NoContent),
     ];
@@ -58,19 +58,19 @@ public sealed class AuthorizationTableTests(PostgresApp app) : IClassFixture<Pos
             _ => world.Stranger,
         };
         var api = app.Api.As(who);
-        var room = ApiRoutes.Fill(ApiRoutes.Chatroom, world.Room);
+        var room = world.Room;
         var response = route switch
         {
-            "GET room" => await api.GetAsync(room),
-            "POST join" => await api.PostAsync($"{room}/join"),
-            "POST leave" => await api.PostAsync($"{room}/leave"),
-            "GET members" => await api.GetAsync($"{room}/members"),
-            "POST members" => await api.PostAsync($"{room}/members", new { user_id = world.Target.Id }),
-            "DELETE member" => await api.DeleteAsync($"{room}/members/{(caller == Caller.Owner ? world.Member.Id : world.Owner.Id)}"),
-            "DELETE room" => await api.DeleteAsync(room),
-            "POST message" => await api.PostAsync($"{room}/messages", new { content = "hi" }),
-            "GET messages" => await api.GetAsync($"{room}/messages"),
-            "POST read" => await api.PostAsync($"{room}/read", new { seq = 1 }),
+            "GET room" => await api.GetAsync(ApiRoutes.Fill(ApiRoutes.Chatroom, room)),
+            "POST join" => await api.PostAsync(ApiRoutes.Fill(ApiRoutes.JoinChatroom, room)),
+            "POST leave" => await api.PostAsync(ApiRoutes.Fill(ApiRoutes.LeaveChatroom, room)),
+            "GET members" => await api.GetAsync(ApiRoutes.Fill(ApiRoutes.Members, room)),
+            "POST members" => await api.PostAsync(ApiRoutes.Fill(ApiRoutes.Members, room), new { user_id = world.Target.Id }),
+            "DELETE member" => await api.DeleteAsync(ApiRoutes.Fill(ApiRoutes.Member, room, caller == Caller.Owner ? world.Member.Id : world.Owner.Id)),
+            "DELETE room" => await api.DeleteAsync(ApiRoutes.Fill(ApiRoutes.Chatroom, room)),
+            "POST message" => await api.PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room), new { content = "hi" }),
+            "GET messages" => await api.GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room)),
+            "POST read" => await api.PostAsync(ApiRoutes.Fill(ApiRoutes.ReadMarker, room), new { seq = 1 }),
             "PATCH message" => await api.PatchAsync(ApiRoutes.Fill(ApiRoutes.Message, world.OwnersMessage), new { content = "changed" }),
             "DELETE message" => await api.DeleteAsync(ApiRoutes.Fill(ApiRoutes.Message, world.OwnersMessage)),
             _ => throw new ArgumentOutOfRangeException(nameof(route)),

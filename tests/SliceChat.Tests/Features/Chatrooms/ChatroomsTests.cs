@@ -163,6 +163,11 @@ public abstract class ChatroomsTests(AppFixture fixture)
         member["user_id"].Text().ShouldBe(friend.Id.ToString());
         member["role"].Text().ShouldBe("member");
         (await Api.As(friend).GetAsync(ApiRoutes.Fill(ApiRoutes.Chatroom, room))).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        var again = await Api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.Members, room), new { user_id = friend.Id });
+        await again.ShouldHaveStatus(HttpStatusCode.OK);
+        (await again.Json())["joined_at"].Text().ShouldBe(member["joined_at"].Text());
+        (await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.Members, room))).Json()).AsArray().Count.ShouldBe(2);
     }
 
     [Fact]

@@ -93,15 +93,17 @@ public abstract class ConversationsTests(AppFixture fixture)
     }
 
     [Fact]
-    public async Task MarkRead_BadSeq_Returns400_NotMember_Returns404()
+    public async Task MarkRead_BadSeq_Returns400_NonMemberOfAPublicRoom403_InvisibleRoom404()
     {
         var me = await Api.RegisterAsync();
         var other = await Api.RegisterAsync();
-        var room = await Api.CreateRoomAsync(other);
+        var publicRoom = await Api.CreateRoomAsync(other);
+        var privateRoom = await Api.CreateRoomAsync(other, isPrivate: true);
         var mine = await Api.CreateRoomAsync(me);
         await (await Api.As(me).PostAsync(ApiRoutes.Fill(ApiRoutes.ReadMarker, mine), new { seq = -1 })).ShouldBeValidationProblem("seq");
         await (await Api.As(me).PostAsync(ApiRoutes.Fill(ApiRoutes.ReadMarker, mine), new { })).ShouldBeValidationProblem("seq");
-        await (await Api.As(me).PostAsync(ApiRoutes.Fill(ApiRoutes.ReadMarker, room), new { seq = 1 })).ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(me).PostAsync(ApiRoutes.Fill(ApiRoutes.ReadMarker, publicRoom), new { seq = 1 })).ShouldBeProblem(HttpStatusCode.Forbidden);
+        await (await Api.As(me).PostAsync(ApiRoutes.Fill(ApiRoutes.ReadMarker, privateRoom), new { seq = 1 })).ShouldBeProblem(HttpStatusCode.NotFound);
     }
 }
 

@@ -55,6 +55,27 @@ public abstract class MessagesTests(AppFixture fixture)
         await (await Api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room), new { content })).ShouldBeValidationProblem("content");
     }
 
+    [Theory]
+    [InlineData("nul \u0000 inside")]
+    [InlineData("bell \u0007")]
+    [InlineData("escape \u001b[31m")]
+    public async Task ControlCharacters_InContentAndNames_Return400AndStoreNothing(string text)
+    {
+        var owner = await Api.RegisterAsync();
+        var room = await Api.CreateRoomAsync(owner);
+        var sent = await Api.PostMessageAsync(owner, room, "tabs\tand\r\nnewlines are fine");
+
+        await (await Api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room), new { content = text })).ShouldBeValidationProblem("content");
+        await (await Api.As(owner).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = (await Api.RegisterAsync()).Id, content = text })).ShouldBeValidationProblem("content");
+        await (await Api.As(owner).PatchAsync(ApiRoutes.Fill(ApiRoutes.Message, sent["id"].Text()), new { content = text })).ShouldBeValidationProblem("content");
+        await (await Api.As(owner).PostAsync(ApiRoutes.Chatrooms, new { name = text })).ShouldBeValidationProblem("name");
+        await (await Api.As(owner).PostAsync(ApiRoutes.Chatrooms, new { name = "fine", description = text })).ShouldBeValidationProblem("description");
+
+        var history = await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room))).Json();
+        history["items"]!.AsArray().Select(m => m!["content"].Text()).ShouldBe(["tabs\tand\r\nnewlines are fine"]);
+        (await (await Api.As(owner).GetAsync(ApiRoutes.Conversations)).Json()).AsArray().Count.ShouldBe(1);
+    }
+
     [Fact]
     public async Task Send_ContentOver4000_Returns400AndStoresNothing()
     {

@@ -183,6 +183,7 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
         (await ErrorCodeOf("""{"type":"read","chatroom_id":"00000000-0000-0000-0000-000000000001","seq":"one"}""")).ShouldBe("invalid_json");
         (await ErrorCodeOf($$"""{"type":"message.send","chatroom_id":"{{mine}}","content":"   "}""")).ShouldBe("validation_failed");
         (await ErrorCodeOf($$"""{"type":"message.send","chatroom_id":"{{mine}}","content":"{{new string('x', 4001)}}"}""")).ShouldBe("validation_failed");
+        (await ErrorCodeOf($$"""{"type":"message.send","chatroom_id":"{{mine}}","content":"nul \u0000 inside"}""")).ShouldBe("validation_failed");
         (await ErrorCodeOf($$"""{"type":"message.send","chatroom_id":"{{notMine}}","content":"intrude"}""")).ShouldBe("forbidden");
         (await ErrorCodeOf($$"""{"recipient_id":"{{me.Id}}","content":"myself"}""")).ShouldBe("validation_failed");
         (await ErrorCodeOf($$"""{"type":"typing","chatroom_id":"{{notMine}}"}""")).ShouldBe("forbidden");

@@ -20,15 +20,19 @@ public sealed class Validator : Validator<Request>
 }
 
 public sealed class Endpoint(ChatroomAccess access, Membership membership, ChatDbContext db)
-    : Endpoint<Request, Results<Created<MemberResponse>, ProblemHttpResult>>
+    : Endpoint<Request, Results<Created<MemberResponse>, Ok<MemberResponse>, ProblemHttpResult>>
 {
     public override void Configure()
     {
         Post(ApiRoutes.Members);
-        Summary(s => s.Summary = "Add a user to a room: any member of a public room, only the owner of a private one");
+        Summary(s =>
+        {
+            s.Summary = "Add a user to a room: any member of a public room, only the owner of a private one";
+            s.Description = "201 with the new membership; 200 with the existing one when the user already is a member.";
+        });
     }
 
-    public override async Task<Results<Created<MemberResponse>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
+    public override async Task<Results<Created<MemberResponse>, Ok<MemberResponse>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
     {
         var room = await access.FindGroupAsync(request.Id, request.CallerId, ct);
         if (room is null)
@@ -50,8 +54,8 @@ public sealed class Endpoint(ChatroomAccess access, Membership membership, ChatD
         {
             return Problems.ChatroomNotFound();
         }
-        // Idempotent: adding a member again answers the same 201 with the membership as it stands.
         var member = await db.MemberResponses(m => m.ChatroomId == request.Id && m.UserId == userId).SingleAsync(ct);
-        return TypedResults.Created(ApiRoutes.Fill(ApiRoutes.Members, request.Id), member);
+        // Idempotent: adding a member again answers 200 with the membership as it stands.
+        return alreadyMember ? TypedResults.Ok(member) : TypedResults.Created(ApiRoutes.Fill(ApiRoutes.Members, request.Id), member);
     }
 }

@@ -11,7 +11,7 @@ public sealed class Validator : Validator<Request>
     public Validator()
     {
         RuleFor(r => r.Name).ValidRoomName();
-        RuleFor(r => r.Description).MaximumLength(RoomRules.DescriptionMax);
+        RuleFor(r => r.Description).ValidRoomDescription();
         RuleFor(r => r.MemberIds).Must(ids => ids is null || ids.Count <= MaxInitialMembers)
             .WithMessage($"At most {MaxInitialMembers} initial members.");
     }

@@ -16,7 +16,7 @@ public sealed class Validator : Validator<Request>
     public Validator() => RuleFor(r => r.Seq).NotNull().GreaterThanOrEqualTo(ReadMarkers.MinSeq);
 }
 
-public sealed class Endpoint(ReadMarkers markers) : Endpoint<Request, Results<NoContent, ProblemHttpResult>>
+public sealed class Endpoint(ChatroomAccess access, ReadMarkers markers) : Endpoint<Request, Results<NoContent, ProblemHttpResult>>
 {
     public override void Configure()
     {
@@ -28,8 +28,16 @@ public sealed class Endpoint(ReadMarkers markers) : Endpoint<Request, Results<No
         });
     }
 
-    public override async Task<Results<NoContent, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct) =>
-        await markers.MarkAsync(request.Id, request.CallerId, request.Seq!.Value, ct)
+    public override async Task<Results<NoContent, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
+    {
+        var room = await access.FindAsync(request.Id, request.CallerId, ct);
+        if (room is null)
+        {
+            return Problems.ChatroomNotFound();
+        }
+        // A membership that ends between the check and the write is as good as none.
+        return room.IsMember && await markers.MarkAsync(request.Id, request.CallerId, request.Seq!.Value, ct)
             ? TypedResults.NoContent()
-            : Problems.NotFound("No such chatroom, or you are not a member.");
+            : Problems.Forbidden("You are not a member of this chatroom.");
+    }
 }
