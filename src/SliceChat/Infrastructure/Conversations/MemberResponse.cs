@@ -4,15 +4,15 @@ using SliceChat.Infrastructure.Persistence.Entities;
 
 namespace SliceChat.Infrastructure.Conversations;
 
-/// <summary>A room member as others see them: no email.</summary>
-public sealed record MemberResponse(Guid UserId, string Username, string Role, DateTimeOffset JoinedAt, long LastReadSeq);
+/// <summary>A room member as others see them: no email; read markers only for fellow members (null for the rest).</summary>
+public sealed record MemberResponse(Guid UserId, string Username, string Role, DateTimeOffset JoinedAt, long? LastReadSeq);
 
 public static class MemberMapper
 {
     /// <summary>Members in the order they joined.</summary>
-    public static IQueryable<MemberResponse> MemberResponses(this ChatDbContext db, Expression<Func<Member, bool>> filter) =>
+    public static IQueryable<MemberResponse> MemberResponses(this ChatDbContext db, Expression<Func<Member, bool>> filter, bool showReadMarkers) =>
         from m in db.Members.Where(filter)
         join u in db.Users on m.UserId equals u.Id
         orderby m.JoinedAt, u.NormalizedUsername
-        select new MemberResponse(m.UserId, u.Username, m.Role == MemberRole.Owner ? "owner" : "member", m.JoinedAt, m.LastReadSeq);
+        select new MemberResponse(m.UserId, u.Username, m.Role == MemberRole.Owner ? "owner" : "member", m.JoinedAt, showReadMarkers ? m.LastReadSeq : null);
 }

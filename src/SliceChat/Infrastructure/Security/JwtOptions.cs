@@ -15,4 +15,6 @@ public sealed class JwtOptions
     public int ClockSkewSeconds { get; set; } = 5;
     /// <summary>How long an instance trusts its cached "session still active" answer when a revocation message is lost.</summary>
     public int SessionCacheSeconds { get; set; } = 10;
+    /// <summary>How often expired and long-revoked login sessions are deleted.</summary>
+    public int PruneSessionsMinutes { get; set; } = 60;
 }

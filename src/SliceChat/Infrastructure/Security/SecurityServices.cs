@@ -15,6 +15,7 @@ public static class SecurityServices
         services.AddOptions<JwtOptions>().Bind(builder.Configuration.GetSection(JwtOptions.Section))
             .Validate(o => o.AccessTokenMinutes is > 0 and <= 24 * 60, "Jwt:AccessTokenMinutes must be between 1 and 1440.")
             .Validate(o => o.RefreshTokenDays > 0, "Jwt:RefreshTokenDays must be positive.")
+            .Validate(o => o.PruneSessionsMinutes > 0, "Jwt:PruneSessionsMinutes must be positive.")
             .ValidateOnStart();
 
         // Resolved now, so a missing or short key outside Development stops start-up.
@@ -31,6 +32,8 @@ public static class SecurityServices
         services.AddSingleton<SessionRevocation>();
         services.AddScoped<LoginSessions>();
         services.AddHostedService(sp => sp.GetRequiredService<SessionRevocation>());
+        services.AddSingleton<SessionPruning>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionPruning>());
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)

@@ -152,6 +152,22 @@ public abstract class ChatroomsTests(AppFixture fixture)
     }
 
     [Fact]
+    public async Task Members_ShowReadMarkersToMembersOnly()
+    {
+        var owner = await Api.RegisterAsync();
+        var browser = await Api.RegisterAsync();
+        var room = await Api.CreateRoomAsync(owner);
+        await Api.PostMessageAsync(owner, room, "read me");
+        await Api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.ReadMarker, room), new { seq = 1 });
+
+        var asMember = (await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.Members, room))).Json()).AsArray();
+        asMember.Single()!["last_read_seq"]!.GetValue<long>().ShouldBe(1);
+        var asBrowser = (await (await Api.As(browser).GetAsync(ApiRoutes.Fill(ApiRoutes.Members, room))).Json()).AsArray();
+        asBrowser.Single()!["last_read_seq"].ShouldBeNull();
+        asBrowser.Single()!["username"].Text().ShouldBe(owner.Username);
+    }
+
+    [Fact]
     public async Task AddMember_OwnerOfPrivateRoom_Returns201Member()
     {
         var owner = await Api.RegisterAsync();

@@ -121,6 +121,23 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
     }
 
     [Fact]
+    public async Task Typing_AfterARename_CarriesTheCurrentName()
+    {
+        var me = await Api.RegisterAsync();
+        var friend = await Api.RegisterAsync();
+        var room = await Api.CreateRoomAsync(me, false, friend.Id);
+        await using var mine = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, me.AccessToken);
+        await using var theirs = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, friend.AccessToken);
+        await mine.NextAsync("ready");
+        await theirs.NextAsync("ready");
+
+        var renamed = Api.UniqueName("renamed");
+        await (await Api.As(me).PatchAsync(ApiRoutes.Me, new { username = renamed, current_password = me.Password })).ShouldHaveStatus(System.Net.HttpStatusCode.OK);
+        await mine.SendAsync(new { type = "typing", chatroom_id = room });
+        (await theirs.NextAsync("typing"))["username"].Text().ShouldBe(renamed);
+    }
+
+    [Fact]
     public async Task MessageSendFrame_TypingReadPingAndSync_Work()
     {
         var me = await Api.RegisterAsync();

@@ -94,3 +94,36 @@ public sealed class PasswordLoginTests(PostgresApp app) : IClassFixture<Postgres
         await Api.LoginAsync(username, password);
     }
 }
+
+public sealed class SessionPruningTests(PostgresApp app) : IClassFixture<PostgresApp>
+{
+    [Fact]
+    public async Task Prune_DeletesExpiredAndLongRevokedSessions_WithTheirRefreshTokens_AndKeepsLiveOnes()
+    {
+        var live = await app.Api.RegisterAsync();
+        var expired = await app.Api.RegisterAsync();
+        var revoked = await app.Api.RegisterAsync();
+        var justRevoked = await app.Api.RegisterAsync();
+        List<Guid> dead;
+        await using (var scope = app.App.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+            var now = Clock.Now();
+            dead = await db.LoginSessions.Where(s => s.UserId == expired.Id || s.UserId == revoked.Id).Select(s => s.Id).ToListAsync();
+            (await db.RefreshTokens.CountAsync(t => dead.Contains(t.SessionId))).ShouldBeGreaterThan(0);
+            await db.LoginSessions.Where(s => s.UserId == expired.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.ExpiresAt, now.AddMinutes(-1)));
+            await db.LoginSessions.Where(s => s.UserId == revoked.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now.AddDays(-1)));
+            await db.LoginSessions.Where(s => s.UserId == justRevoked.Id).ExecuteUpdateAsync(s => s.SetProperty(x => x.RevokedAt, now));
+        }
+
+        (await app.App.Services.GetRequiredService<SessionPruning>().PruneAsync(CancellationToken.None)).ShouldBeGreaterThanOrEqualTo(2);
+
+        await using var check = app.App.Services.CreateAsyncScope();
+        var left = check.ServiceProvider.GetRequiredService<ChatDbContext>();
+        (await left.LoginSessions.CountAsync(s => s.UserId == expired.Id || s.UserId == revoked.Id)).ShouldBe(0);
+        (await left.RefreshTokens.CountAsync(t => dead.Contains(t.SessionId))).ShouldBe(0);
+        (await left.LoginSessions.CountAsync(s => s.UserId == justRevoked.Id)).ShouldBe(1);
+        (await app.Api.As(live).GetAsync(ApiRoutes.Me)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await app.Api.PostAsync(ApiRoutes.Refresh, new { refresh_token = live.RefreshToken })).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+}

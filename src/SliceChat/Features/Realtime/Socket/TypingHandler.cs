@@ -1,11 +1,12 @@
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Realtime;
 
 namespace SliceChat.Features.Realtime.Socket;
 
 /// <summary>A <c>typing</c> frame: published to the conversation (not stored), at most <c>Limits:TypingPerSecond</c> per user and room.</summary>
-public sealed class TypingHandler(SocketClient client, RateLimits rateLimits, ChatEvents events)
+public sealed class TypingHandler(SocketClient client, RateLimits rateLimits, ChatEvents events, IServiceScopeFactory scopes)
 {
     public async Task HandleAsync(Guid chatroomId)
     {
@@ -19,6 +20,9 @@ public sealed class TypingHandler(SocketClient client, RateLimits rateLimits, Ch
             client.Reply(SocketFrames.Error("rate_limited", "Too many typing events for this room."));
             return;
         }
-        await events.PublishAsync(chatroomId, ChatEvents.Typing, new TypingBody(chatroomId, client.User.Id, client.User.Username));
+        // The name as it is now: the socket's token carries the one it was issued with.
+        await using var scope = scopes.CreateAsyncScope();
+        var username = await scope.ServiceProvider.GetRequiredService<ChatDbContext>().UsernameAsync(client.User.Id, client.Connection.Aborted);
+        await events.PublishAsync(chatroomId, ChatEvents.Typing, new TypingBody(chatroomId, client.User.Id, username));
     }
 }
