@@ -91,6 +91,31 @@ public sealed class SlicesTests(SqliteApp app) : IClassFixture<SqliteApp>
     }
 
     [Fact]
+    public async Task QueryString_NeverOverridesARouteValue()
+    {
+        var api = app.Api;
+        var owner = await api.RegisterAsync();
+        var room = await api.CreateRoomAsync(owner);
+        var other = await api.CreateRoomAsync(owner);
+        var sent = await api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room) + $"?id={other}", new { content = "here" });
+        await sent.ShouldHaveStatus(HttpStatusCode.Created);
+        (await sent.Json())["chatroom_id"].Text().ShouldBe(room.ToString());
+        var fetched = await (await api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.Chatroom, room) + $"?id={other}")).Json();
+        fetched["id"].Text().ShouldBe(room.ToString());
+    }
+
+    [Fact]
+    public async Task Get_WithAJsonContentTypeAndNoBody_Answers()
+    {
+        var owner = await app.Api.RegisterAsync();
+        var room = await app.Api.CreateRoomAsync(owner);
+        using var request = new HttpRequestMessage(HttpMethod.Get, ApiRoutes.Fill(ApiRoutes.Chatroom, room)) { Content = new ByteArrayContent([]) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", owner.AccessToken);
+        (await app.Api.Http.SendAsync(request)).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public void ValidationErrorKeys_AreSnakeCase()
     {
         Problems.SnakeCase("CurrentPassword").ShouldBe("current_password");

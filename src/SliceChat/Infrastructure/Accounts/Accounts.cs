@@ -24,23 +24,29 @@ public sealed class Accounts(ChatDbContext db, PasswordHasher hasher)
             hasher.VerifyUnknownUser(password);
             return null;
         }
-        return Verify(user, password) ? user : null;
+        return await VerifyAsync(user, password, ct) ? user : null;
     }
 
     /// <summary>The live user (tracked) when the password is theirs, else null. A legacy hash is replaced on success.</summary>
     public async Task<User?> VerifyPasswordAsync(Guid userId, string password, CancellationToken ct)
     {
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == userId && u.DeletedAt == null, ct);
-        return user is not null && Verify(user, password) ? user : null;
+        return user is not null && await VerifyAsync(user, password, ct) ? user : null;
     }
 
-    /// <summary>Checks the password and, when the hash is of an older scheme or cost, stores a new one (saved by the caller).</summary>
-    public bool Verify(User user, string password)
+    /// <summary>
+    /// Checks the password and, when the hash is of an older scheme or cost, stores a new one at once, only if the
+    /// stored hash is still the one verified: a password change committed meanwhile is never undone.
+    /// </summary>
+    private async Task<bool> VerifyAsync(User user, string password, CancellationToken ct)
     {
-        var result = hasher.VerifyHashedPassword(user, user.PasswordHash, password);
+        var verified = user.PasswordHash;
+        var result = hasher.VerifyHashedPassword(user, verified, password);
         if (result == PasswordVerificationResult.SuccessRehashNeeded)
         {
-            user.PasswordHash = hasher.HashPassword(user, password);
+            var rehashed = hasher.HashPassword(user, password);
+            await db.Users.Where(u => u.Id == user.Id && u.PasswordHash == verified)
+                .ExecuteUpdateAsync(s => s.SetProperty(u => u.PasswordHash, rehashed), ct);
         }
         return result != PasswordVerificationResult.Failed;
     }
@@ -53,6 +59,24 @@ public sealed class Accounts(ChatDbContext db, PasswordHasher hasher)
     /// </summary>
     public async Task<string?> SaveAsync(User user, CancellationToken ct)
     {
+        if (await TakenAsync(user, ct) is { } taken)
+        {
+            return taken;
+        }
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return null;
+        }
+        catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e))
+        {
+            return DbErrors.ConstraintDetail(e).Contains("email", StringComparison.OrdinalIgnoreCase) ? EmailTaken : UsernameTaken;
+        }
+    }
+
+    /// <summary>Which of the account's new username and email another account holds, if any (not yet a guarantee: see <see cref="SaveAsync"/>).</summary>
+    public async Task<string?> TakenAsync(User user, CancellationToken ct)
+    {
         var entry = db.Entry(user);
         var checkName = entry.State == EntityState.Added || entry.Property(u => u.NormalizedUsername).IsModified;
         var checkEmail = entry.State == EntityState.Added || entry.Property(u => u.NormalizedEmail).IsModified;
@@ -64,15 +88,7 @@ public sealed class Accounts(ChatDbContext db, PasswordHasher hasher)
         {
             return EmailTaken;
         }
-        try
-        {
-            await db.SaveChangesAsync(ct);
-            return null;
-        }
-        catch (DbUpdateException e) when (DbErrors.IsUniqueViolation(e))
-        {
-            return DbErrors.ConstraintDetail(e).Contains("email", StringComparison.OrdinalIgnoreCase) ? EmailTaken : UsernameTaken;
-        }
+        return null;
     }
 
     private const string UsernameTaken = "The username is taken.", EmailTaken = "The email is taken.";

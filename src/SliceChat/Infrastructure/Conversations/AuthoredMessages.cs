@@ -13,7 +13,7 @@ public enum AuthoredChange
 /// <summary>
 /// Edits and deletions of one's own messages: the message exists, is not deleted, sits in a conversation the
 /// caller is in, and is theirs. The write is conditional, so an edit racing a delete never brings content back;
-/// the changed message is published with <paramref name="eventType"/>.
+/// the changed message is published as <c>message.updated</c> or <c>message.deleted</c>.
 /// </summary>
 public sealed class AuthoredMessages(ChatDbContext db, ChatEvents events)
 {

@@ -12,8 +12,11 @@ public abstract record HistoryPageRequest : CallerRequest
 {
     public const int DefaultLimit = 50, MaxLimit = 200;
 
+    [QueryParam]
     public long? BeforeSeq { get; init; }
+    [QueryParam]
     public long? AfterSeq { get; init; }
+    [QueryParam]
     public int? Limit { get; init; }
 
     public Task<MessagePage> LoadAsync(MessageHistory history, Guid chatroomId, CancellationToken ct) =>

@@ -16,5 +16,6 @@ public static class MessageRules
 
     public static IRuleBuilderOptions<T, string?> ValidClientMessageId<T>(this IRuleBuilder<T, string?> rule) => rule
         .Must(id => id is null || (id.Length is > 0 and <= ClientMessageIdMax && id.Trim().Length == id.Length))
-        .WithMessage($"'Client Message Id' must be 1-{ClientMessageIdMax} characters without surrounding white space.");
+        .WithMessage($"'Client Message Id' must be 1-{ClientMessageIdMax} characters without surrounding white space.")
+        .PlainText();
 }

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace SliceChat.Infrastructure.Persistence;
 
@@ -35,8 +36,8 @@ public static class PersistenceServices
 
     /// <summary>
     /// Applies pending migrations, safe when several instances start at once. On PostgreSQL, EF Core's own
-    /// migration lock lasts one migration's transaction, so two instances could both apply a later migration;
-    /// a session-level advisory lock around the whole run serialises them.
+    /// migration lock did not keep instances starting together from applying the same later migration twice
+    /// (PersistenceTests shows it), so a session-level advisory lock serialises the whole run.
     /// </summary>
     public static async Task MigrateDatabaseAsync(this IServiceProvider services)
     {
@@ -46,6 +47,10 @@ public static class PersistenceServices
 
     public static async Task MigrateAsync(ChatDbContext db)
     {
+        if (!db.Database.IsSqlite())
+        {
+            await CreatePostgresDatabaseAsync(db);
+        }
         await db.Database.OpenConnectionAsync();
         if (db.Database.IsSqlite())
         {
@@ -54,13 +59,26 @@ public static class PersistenceServices
             return;
         }
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({MigrationLockKey})");
+        await db.Database.MigrateAsync();
+        // On failure the lock goes with the connection; an unlock then would only hide the migration's error.
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLockKey})");
+    }
+
+    /// <summary>Creates the configured database when it does not exist yet, as EF's migrator would (one of several instances wins).</summary>
+    private static async Task CreatePostgresDatabaseAsync(ChatDbContext db)
+    {
+        var creator = db.GetService<Microsoft.EntityFrameworkCore.Storage.IRelationalDatabaseCreator>();
+        if (await creator.ExistsAsync())
+        {
+            return;
+        }
         try
         {
-            await db.Database.MigrateAsync();
+            await creator.CreateAsync();
         }
-        finally
+        catch (Npgsql.PostgresException e) when (e.SqlState is Npgsql.PostgresErrorCodes.DuplicateDatabase or Npgsql.PostgresErrorCodes.UniqueViolation)
         {
-            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLockKey})");
+            // another instance created it first
         }
     }
 }

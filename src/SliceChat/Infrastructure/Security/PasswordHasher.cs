@@ -17,7 +17,7 @@ public sealed class PasswordHashingOptions
 /// counts, not only bcrypt's first 72 bytes. Hashes of the earlier PBKDF2 scheme (ASP.NET Core Identity's
 /// format, which never starts with "$2") still verify and ask for a rehash, which login performs.
 /// </summary>
-public sealed class PasswordHasher(IOptions<PasswordHashingOptions> options) : IPasswordHasher<User>
+public sealed class PasswordHasher(IOptions<PasswordHashingOptions> options)
 {
     private const BCrypt.Net.HashType PreHash = BCrypt.Net.HashType.SHA384;
     private readonly PasswordHasher<User> legacy = new();

@@ -46,8 +46,15 @@ public sealed class SigningKey(SymmetricSecurityKey key)
         }
         if (!OperatingSystem.IsWindows())
         {
-            // Keys written before files were created owner-only are tightened too.
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            try
+            {
+                // Keys written before files were created owner-only are tightened too.
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+            catch (UnauthorizedAccessException)
+            {
+                // another user's file: readable to us, so it works; its owner keeps charge of its mode
+            }
         }
         return new SigningKey(new SymmetricSecurityKey(Convert.FromBase64String(File.ReadAllText(path).Trim())));
     }

@@ -32,5 +32,6 @@ public abstract record CallerRequest
 /// <summary>A caller's request about the conversation in the route's <c>{id}</c>.</summary>
 public abstract record ChatroomRequest : CallerRequest
 {
+    [FastEndpoints.RouteParam]
     public Guid Id { get; init; }
 }

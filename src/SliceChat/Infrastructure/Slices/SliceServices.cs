@@ -68,6 +68,9 @@ public static class SliceServices
         _ => "The request failed.",
     };
 
+    private static bool HasBody(HttpRequest request) =>
+        request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
+
     /// <summary>"SliceChat.Features.Auth.Login" -> "Auth.Login"; "SliceChat.Infrastructure.Conversations" -> "Conversations".</summary>
     internal static string SliceName(Type type) => type.Namespace!
         .Replace("SliceChat.Features.", "", StringComparison.Ordinal)
@@ -86,6 +89,11 @@ public static class SliceServices
         app.UseFastEndpoints(c =>
         {
             Configure(c.Serializer.Options);
+            // A request that says JSON but has no body (a GET from some clients) binds as an empty request, as
+            // minimal APIs did, instead of failing to parse nothing.
+            c.Serializer.RequestDeserializer = (request, type, context, ct) => request.ContentLength == 0 || !HasBody(request)
+                ? ValueTask.FromResult<object?>(null)
+                : request.ReadFromJsonAsync(type, context?.Options ?? c.Serializer.Options, ct);
             // Route and query values bind by their snake_case names (before_seq, user_id).
             c.Binding.UsePropertyNamingPolicy = true;
             c.Binding.FailureMessage = (type, field, value) => $"'{value}' is not a valid {Nullable.GetUnderlyingType(type)?.Name ?? type.Name} for {field}.";

@@ -70,6 +70,9 @@ public abstract class MessagesTests(AppFixture fixture)
         await (await Api.As(owner).PatchAsync(ApiRoutes.Fill(ApiRoutes.Message, sent["id"].Text()), new { content = text })).ShouldBeValidationProblem("content");
         await (await Api.As(owner).PostAsync(ApiRoutes.Chatrooms, new { name = text })).ShouldBeValidationProblem("name");
         await (await Api.As(owner).PostAsync(ApiRoutes.Chatrooms, new { name = "fine", description = text })).ShouldBeValidationProblem("description");
+        await (await Api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room), new { content = "fine", client_message_id = text })).ShouldBeValidationProblem("client_message_id");
+        await (await Api.As(owner).GetAsync(ApiRoutes.Users + "?query=" + Uri.EscapeDataString(text))).ShouldBeValidationProblem("query");
+        await (await Api.PostAsync(ApiRoutes.Login, new { username = text, password = "whatever it is" })).ShouldBeValidationProblem("username");
 
         var history = await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room))).Json();
         history["items"]!.AsArray().Select(m => m!["content"].Text()).ShouldBe(["tabs\tand\r\nnewlines are fine"]);

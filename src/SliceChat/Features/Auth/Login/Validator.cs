@@ -1,6 +1,7 @@
 using FastEndpoints;
 using FluentValidation;
 using SliceChat.Infrastructure.Accounts;
+using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Auth.Login;
 
@@ -8,7 +9,7 @@ public sealed class Validator : Validator<Request>
 {
     public Validator()
     {
-        RuleFor(r => r.Username).NotEmpty().MaximumLength(AccountRules.EmailMax);
+        RuleFor(r => r.Username).NotEmpty().MaximumLength(AccountRules.EmailMax).PlainText();
         RuleFor(r => r.Password).NotEmpty().MaximumLength(AccountRules.PasswordMax);
     }
 }

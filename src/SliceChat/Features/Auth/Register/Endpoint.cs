@@ -23,11 +23,16 @@ public sealed class Endpoint(ChatDbContext db, Accounts accounts) : Endpoint<Req
     public override async Task<Results<Created<UserResponse>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
     {
         var user = Mapper.ToEntity(request);
-        accounts.SetPassword(user, request.Password!);
         db.Users.Add(user);
-        if (await accounts.SaveAsync(user, ct) is { } taken)
+        // Checked before the (deliberately slow) hash, so a taken name answers at once.
+        if (await accounts.TakenAsync(user, ct) is { } taken)
         {
             return Problems.Conflict(taken);
+        }
+        accounts.SetPassword(user, request.Password!);
+        if (await accounts.SaveAsync(user, ct) is { } lostRace)
+        {
+            return Problems.Conflict(lostRace);
         }
         return TypedResults.Created(ApiRoutes.Fill(ApiRoutes.User, user.Id), UserResponse.From(user));
     }

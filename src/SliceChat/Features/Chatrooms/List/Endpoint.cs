@@ -12,9 +12,12 @@ namespace SliceChat.Features.Chatrooms.List;
 public sealed record Request : CallerRequest
 {
     /// <summary><c>joined</c> (default): rooms I am in; <c>public</c>: discoverable public rooms.</summary>
+    [QueryParam]
     public string? Scope { get; init; }
+    [QueryParam]
     public int? Limit { get; init; }
     /// <summary>The id of the last room of the previous page.</summary>
+    [QueryParam]
     public Guid? Before { get; init; }
 }
 

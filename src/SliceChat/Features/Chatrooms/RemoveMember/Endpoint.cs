@@ -10,6 +10,7 @@ namespace SliceChat.Features.Chatrooms.RemoveMember;
 public sealed record Request : ChatroomRequest
 {
     /// <summary>A member's id, or <c>me</c>.</summary>
+    [RouteParam]
     public string UserId { get; init; } = "";
 }
 

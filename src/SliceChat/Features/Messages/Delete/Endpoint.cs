@@ -7,6 +7,7 @@ namespace SliceChat.Features.Messages.Delete;
 
 public sealed record Request : CallerRequest
 {
+    [RouteParam]
     public Guid Id { get; init; }
 }
 

@@ -10,6 +10,7 @@ namespace SliceChat.Features.Messages.DmHistory;
 
 public sealed record Request : HistoryPageRequest
 {
+    [RouteParam]
     public Guid UserId { get; init; }
 }
 

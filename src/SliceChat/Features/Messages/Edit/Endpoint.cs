@@ -8,6 +8,7 @@ namespace SliceChat.Features.Messages.Edit;
 
 public sealed record Request : CallerRequest
 {
+    [RouteParam]
     public Guid Id { get; init; }
     public string? Content { get; init; }
 }

@@ -7,6 +7,7 @@ namespace SliceChat.Features.Messages.History;
 
 public sealed record Request : HistoryPageRequest
 {
+    [RouteParam]
     public Guid Id { get; init; }
 }
 

@@ -9,6 +9,7 @@ namespace SliceChat.Features.Realtime.Socket;
 public sealed record Request : CallerRequest
 {
     /// <summary>Set on a room socket's route; a user socket has none.</summary>
+    [RouteParam]
     public Guid? ChatroomId { get; init; }
 
     [FromClaim(Claims.Username)]

@@ -21,8 +21,17 @@ public sealed class TypingHandler(SocketClient client, RateLimits rateLimits, Ch
             return;
         }
         // The name as it is now: the socket's token carries the one it was issued with.
-        await using var scope = scopes.CreateAsyncScope();
-        var username = await scope.ServiceProvider.GetRequiredService<ChatDbContext>().UsernameAsync(client.User.Id, client.Connection.Aborted);
+        string username;
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            username = await scope.ServiceProvider.GetRequiredService<ChatDbContext>().UsernameAsync(client.User.Id, client.Connection.Aborted);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException)
+        {
+            client.Reply(SocketFrames.Error("unavailable", "The database is unreachable; try again shortly."));
+            return;
+        }
         await events.PublishAsync(chatroomId, ChatEvents.Typing, new TypingBody(chatroomId, client.User.Id, username));
     }
 }

@@ -8,6 +8,7 @@ namespace SliceChat.Features.Users.Profile;
 
 public sealed record Request
 {
+    [RouteParam]
     public Guid Id { get; init; }
 }
 

@@ -8,6 +8,7 @@ namespace SliceChat.Features.Users.RevokeSession;
 
 public sealed record Request : CallerRequest
 {
+    [RouteParam]
     public Guid Id { get; init; }
 }
 

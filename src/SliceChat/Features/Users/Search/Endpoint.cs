@@ -13,7 +13,9 @@ namespace SliceChat.Features.Users.Search;
 public sealed record Request
 {
     /// <summary>A username prefix (case-insensitive); empty lists everyone.</summary>
+    [QueryParam]
     public string? Query { get; init; }
+    [QueryParam]
     public int? Limit { get; init; }
 }
 
@@ -24,8 +26,9 @@ public sealed class Validator : Validator<Request>
     public Validator(IOptions<LimitsOptions> limits)
     {
         RuleFor(r => r.Limit).ValidLimit(limits.Value.MaxSearchResults);
-        RuleFor(r => r.Query).MaximumLength(AccountRules.UsernameMax)
-            .WithMessage($"query must be at most {AccountRules.UsernameMax} characters.");
+        RuleFor(r => r.Query).Must(q => q is null || AccountRules.Normalize(q).Length <= AccountRules.UsernameMax)
+            .WithMessage($"query must be at most {AccountRules.UsernameMax} characters.")
+            .PlainText();
     }
 }
 
