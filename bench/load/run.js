@@ -236,13 +236,30 @@ async function broadcastRun(target, spec) {
     server_peak_rss_mb: TARGET_GROUPS[target].reduce((a, g) => a + res.peak_rss_mb[g], 0),
     resources: res,
   };
-  await L.sleep(1000); // let the servers settle the closes before the next run
+  out.settle_s = await settle();
   return out;
+}
+
+// Before the next run, wait until the app and peer processes are quiet (under 5% of a core for a
+// second, at most 20 s): a target still busy with the previous run's closes would bill the other.
+async function settle() {
+  const t0 = L.now();
+  const names = [...APP_GROUPS.slicechat, ...APP_GROUPS.peer];
+  const ticks = () => names.reduce((a, n) => a + meter.cpuTicks(n), 0);
+  await L.sleep(500);
+  let last = ticks();
+  while (L.now() - t0 < 20000) {
+    await L.sleep(1000);
+    const t = ticks();
+    if ((t - last) / L.CLK_TCK < 0.05) break;
+    last = t;
+  }
+  return (L.now() - t0) / 1000;
 }
 function sumRss(names) { return names.reduce((a, n) => a + meter.rssKb(n), 0); }
 
 // ---- scenarios ------------------------------------------------------------------------------------
-const results = { started_at: new Date().toISOString(), machine: machine(), config: { RUNS, DURATION, C_SOCKETS, C_MESSAGES, E_RATE, F_SAMPLES, F_MESSAGES, SCENARIOS }, scenarios: {} };
+let results = { started_at: new Date().toISOString(), machine: machine(), config: { RUNS, DURATION, C_SOCKETS, C_MESSAGES, E_RATE, F_SAMPLES, F_MESSAGES, SCENARIOS }, scenarios: {} };
 
 function machine() {
   const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [])[1] || os.cpus()[0]?.model;
@@ -319,7 +336,7 @@ const scenarios = {
         const m = t === 'rest' ? await restRun(clients, rooms) : await pgbenchRun(script);
         log(`d: ${t} ${m.per_s.toFixed(0)}/s p50 ${fmt(m.latency_ms?.p50)} ms`);
         runs[t].push(m);
-        await L.sleep(1000);
+        m.settle_s = await settle();
       }
     }
     fs.rmSync(script, { force: true });
@@ -466,7 +483,7 @@ function markdown() {
   if (s.a) bcast('a: 10×20, 2 senders×8 in flight', s.a.runs, [['send ack p99 (ms)', 'ack_ms.p99']]);
   if (s.b) bcast('b: 10×20, 1 sender×20 msg/s', s.b.runs);
   if (s.c) bcast(`c: ${s.c.sockets} sockets, 1 room`, s.c.runs, [['socket opens/s', 'opens_per_s'], ['app RSS per idle socket (KB)', 'rss_per_idle_socket_kb']]);
-  if (s.e) for (const size of Object.keys(s.e)) bcast(`e: room of ${size}, ${E_RATE} msg/s`, s.e[size].runs);
+  if (s.e) for (const size of Object.keys(s.e)) bcast(`e: room of ${size}, ${results.config.E_RATE} msg/s`, s.e[size].runs);
   const lines = [];
   lines.push('| scenario | metric | SliceChat | peer | SliceChat/peer |', '|---|---|---:|---:|---:|', ...rows);
   if (s.d) {
@@ -485,7 +502,7 @@ function markdown() {
   // resources per process group
   const res = [];
   const resRow = (label, runs) => {
-    const names = Object.keys(groups).filter((g) => groups[g].pids.length);
+    const names = Object.keys(runs[0]?.resources?.cpu_s || {});
     res.push(`| ${label} | ${names.map((g) => `${fmt(med(runs, `resources.cpu_s.${g}`))} / ${fmt(med(runs, `resources.peak_rss_mb.${g}`), 0)}`).join(' | ')} | ${fmt(med(runs, 'resources.loadgen_cpu_s'))} | ${fmt(med(runs, 'resources.elsewhere_cpu_s'))} | ${fmt(med(runs, 'resources.wall_s'))} |`);
     return names;
   };
@@ -536,6 +553,7 @@ async function main() {
 
 function writeDocs(md, jsonPath) {
   const m = results.machine;
+  const { RUNS, DURATION, C_SOCKETS, C_MESSAGES, E_RATE, F_SAMPLES, F_MESSAGES } = results.config;
   const text = `# Benchmarks
 
 SliceChat against a peer: a Socket.IO 4 server with the Redis adapter
@@ -585,7 +603,17 @@ peer instances and Redis) from /proc/<pid>/stat; peak RSS from /proc/<pid>/statu
 
 ${md}
 `;
+  fs.mkdirSync(path.dirname(DOCS), { recursive: true });
   fs.writeFileSync(DOCS, text);
+}
+
+// `node run.js --report results/<stamp>.json` writes the Markdown (and BENCH_DOCS) of a saved run again.
+if (process.argv[2] === '--report') {
+  results = JSON.parse(fs.readFileSync(process.argv[3], 'utf8'));
+  const md = markdown();
+  console.log(md);
+  if (DOCS) writeDocs(md, process.argv[3]);
+  process.exit(0);
 }
 
 main().then(() => process.exit(0), (e) => { log(e.stack || String(e)); process.exit(1); });
