@@ -104,7 +104,6 @@ for name in a b; do
       Jwt__SigningKey="$SIGNING_KEY" \
       Jwt__AccessTokenMinutes=240 \
       Limits__RateLimitingEnabled=false \
-      Limits__SocketsPerUser=100000 \
       Passwords__BcryptWorkFactor=4 \
       ASPNETCORE_URLS="http://127.0.0.1:$port" \
       ASPNETCORE_ENVIRONMENT=Production \
