@@ -8,6 +8,8 @@
 #   SLICECHAT_TEST_POSTGRES       use this Npgsql connection string instead of starting PostgreSQL
 #   SLICECHAT_TEST_REDIS          use this redis endpoint (host:port) instead of starting redis-server
 #   PG_BIN                        PostgreSQL binaries (default: /usr/lib/postgresql/15/bin)
+#   SLICECHAT_PG_DURABLE=1        keep PostgreSQL's default durability (fsync, synchronous_commit,
+#                                 full_page_writes on), for benchmarks; tests turn them off for speed
 
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 
@@ -102,13 +104,15 @@ else
   PG_DIR="$(mktemp -d /tmp/slicechat-pg.XXXXXX)"
   if [[ "$(id -u)" == 0 ]]; then chown postgres: "$PG_DIR"; fi
   PG_PORT="$(free_port)"
+  PG_DURABILITY="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [[ "${SLICECHAT_PG_DURABLE:-0}" == 1 ]] && PG_DURABILITY=""
   log "starting PostgreSQL 15 on 127.0.0.1:$PG_PORT (dir $PG_DIR)"
   if ! as_postgres "$PG_BIN/initdb" -D "$PG_DIR/data" -A trust -U postgres --no-sync -E UTF8 >"$PG_DIR/initdb.log" 2>&1; then
     cat "$PG_DIR/initdb.log" >&2; log "initdb failed"; exit 1
   fi
   PG_STARTED=1
   if ! as_postgres "$PG_BIN/pg_ctl" start -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
-      -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+      -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 $PG_DURABILITY -c max_connections=300" \
       >/dev/null; then
     cat "$PG_DIR/postgres.log" >&2 2>/dev/null || true; log "PostgreSQL failed to start"; exit 1
   fi
