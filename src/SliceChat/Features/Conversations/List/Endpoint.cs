@@ -38,8 +38,12 @@ public sealed class Endpoint(ChatDbContext db) : Endpoint<Request, Ok<List<Respo
             .AsNoTracking().ToListAsync(ct);
 
         var withMessages = conversations.Where(c => c.LastSeq > 0).Select(c => c.Id).ToList();
-        var lastMessages = await db.Messages
-            .Where(m => withMessages.Contains(m.ChatroomId) && db.Chatrooms.Any(r => r.Id == m.ChatroomId && r.LastSeq == m.Seq))
+        // A join on (chatroom_id, seq): one index probe per conversation, however large the messages table grows.
+        var lastMessages = await (
+            from r in db.Chatrooms
+            where withMessages.Contains(r.Id)
+            join m in db.Messages on new { ChatroomId = r.Id, Seq = r.LastSeq } equals new { m.ChatroomId, m.Seq }
+            select m)
             .Responses(db)
             .ToDictionaryAsync(m => m.ChatroomId, ct);
 
