@@ -3,27 +3,107 @@ using SliceChat.Infrastructure.Persistence.Entities;
 
 namespace SliceChat.Infrastructure.Persistence;
 
+/// <summary>Seqs wanted for one conversation in one transaction.</summary>
+public sealed record SeqClaim(Guid ChatroomId, int Count);
+
 /// <summary>
-/// Allocates a conversation's next message seq inside the caller's transaction. The UPDATE takes the
-/// chatroom row's write lock (PostgreSQL) or the database write lock (SQLite) until commit, so
-/// concurrent senders to one conversation queue up and seqs have no gaps or duplicates.
+/// A sender's read marker moves to their last message of the batch in that conversation: the one
+/// <see cref="FromEnd"/> places before the conversation's newest (0: the newest itself).
+/// </summary>
+public sealed record ReadMove(Guid ChatroomId, Guid UserId, int FromEnd);
+
+/// <summary>
+/// Allocates message seqs inside the caller's transaction. The UPDATE takes the chatroom row's write
+/// lock (PostgreSQL) or the database write lock (SQLite) until commit, so concurrent senders to one
+/// conversation queue up and seqs have no gaps or duplicates.
 /// </summary>
 public sealed class SeqAllocator(ChatDbContext db)
 {
     /// <returns>The new seq, or null when the chatroom does not exist.</returns>
-    public async Task<long?> NextAsync(Guid chatroomId, DateTimeOffset now, CancellationToken ct)
+    public Task<long?> NextAsync(Guid chatroomId, DateTimeOffset now, CancellationToken ct) => ClaimAsync(chatroomId, 1, now, ct);
+
+    /// <summary>
+    /// Claims each conversation's seqs (its claim's are <c>last - Count + 1 .. last</c>) and moves the
+    /// senders' read markers forward, in one statement on PostgreSQL.
+    /// </summary>
+    /// <returns>Each conversation's newest seq after the claim; a conversation that no longer exists is missing.</returns>
+    public async Task<Dictionary<Guid, long>> ClaimAsync(IReadOnlyCollection<SeqClaim> claims, IReadOnlyCollection<ReadMove> reads, DateTimeOffset now, CancellationToken ct)
     {
-        if (db.Database.CurrentTransaction is null)
+        RequireTransaction();
+        if (!db.Database.IsNpgsql())
         {
-            throw new InvalidOperationException("Seq allocation must run inside the transaction that inserts the message.");
+            // SQLite runs in-process and holds one write lock for the whole database: a statement per
+            // conversation and per marker costs no round trip and no extra lock.
+            var claimed = new Dictionary<Guid, long>();
+            foreach (var claim in claims)
+            {
+                if (await ClaimAsync(claim.ChatroomId, claim.Count, now, ct) is { } last)
+                {
+                    claimed[claim.ChatroomId] = last;
+                }
+            }
+            foreach (var read in reads)
+            {
+                if (claimed.TryGetValue(read.ChatroomId, out var last))
+                {
+                    var target = last - read.FromEnd;
+                    await db.Members.Where(m => m.ChatroomId == read.ChatroomId && m.UserId == read.UserId && m.LastReadSeq < target)
+                        .ExecuteUpdateAsync(s => s.SetProperty(m => m.LastReadSeq, target), ct);
+                }
+            }
+            return claimed;
         }
+
+        // Raw SQL: EF cannot return the updated seqs (ExecuteUpdate gives a row count), nor set each row
+        // from its own element of a list. One round trip, while the rows are locked:
+        // - `locked` takes the rooms' row locks in id order, so two instances whose batches share rooms
+        //   cannot deadlock;
+        // - `claimed` adds each room's count and returns its newest seq (a deleted room returns nothing);
+        // - the last part moves each sender's read marker to their last message, forward only.
+        Guid[] rooms = [.. claims.Select(c => c.ChatroomId)];
+        int[] counts = [.. claims.Select(c => c.Count)];
+        Guid[] readRooms = [.. reads.Select(r => r.ChatroomId)];
+        Guid[] readUsers = [.. reads.Select(r => r.UserId)];
+        int[] fromEnd = [.. reads.Select(r => r.FromEnd)];
+        var rows = await db.Database.SqlQuery<ClaimedSeq>($"""
+            WITH locked AS (
+                SELECT c.id FROM chatrooms AS c WHERE c.id = ANY({rooms}) ORDER BY c.id FOR UPDATE
+            ), claimed AS (
+                UPDATE chatrooms AS c SET last_seq = c.last_seq + b.n, last_activity_at = {now}
+                FROM unnest({rooms}, {counts}) AS b(id, n)
+                WHERE c.id = b.id AND c.id IN (SELECT id FROM locked)
+                RETURNING c.id, c.last_seq
+            ), marked AS (
+                UPDATE members AS m SET last_read_seq = k.last_seq - r.from_end
+                FROM unnest({readRooms}, {readUsers}, {fromEnd}) AS r(chatroom_id, user_id, from_end)
+                JOIN claimed AS k ON k.id = r.chatroom_id
+                WHERE m.chatroom_id = r.chatroom_id AND m.user_id = r.user_id AND m.last_read_seq < k.last_seq - r.from_end
+            )
+            SELECT id AS "ChatroomId", last_seq AS "LastSeq" FROM claimed
+            """).ToListAsync(ct);
+        return rows.ToDictionary(r => r.ChatroomId, r => r.LastSeq);
+    }
+
+    private async Task<long?> ClaimAsync(Guid chatroomId, int count, DateTimeOffset now, CancellationToken ct)
+    {
+        RequireTransaction();
         // One statement (both providers speak RETURNING): the lock is held for one round trip less.
         // Raw SQL bypasses value converters, so the timestamp goes in as the column stores it.
         var activity = db.Model.FindEntityType(typeof(Chatroom))!.FindProperty(nameof(Chatroom.LastActivityAt))!
             .GetTypeMapping().Converter?.ConvertToProvider(now) ?? now;
         var seqs = await db.Database
-            .SqlQueryRaw<long>("UPDATE chatrooms SET last_seq = last_seq + 1, last_activity_at = {0} WHERE id = {1} RETURNING last_seq AS \"Value\"", activity, chatroomId)
+            .SqlQueryRaw<long>("UPDATE chatrooms SET last_seq = last_seq + {0}, last_activity_at = {1} WHERE id = {2} RETURNING last_seq AS \"Value\"", (long)count, activity, chatroomId)
             .ToListAsync(ct);
         return seqs.Count == 1 ? seqs[0] : null;
     }
+
+    private void RequireTransaction()
+    {
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("Seq allocation must run inside the transaction that inserts the messages.");
+        }
+    }
+
+    private sealed record ClaimedSeq(Guid ChatroomId, long LastSeq);
 }
