@@ -24,64 +24,31 @@ public sealed class SeqAllocator(ChatDbContext db)
 
     /// <summary>
     /// Claims each conversation's seqs (its claim's are <c>last - Count + 1 .. last</c>) and moves the
-    /// senders' read markers forward, in one statement on PostgreSQL.
+    /// senders' read markers forward: a statement per conversation and per marker, which costs no round
+    /// trip on SQLite (in-process, one write lock for the whole database). PostgreSQL batches do the
+    /// same in their one statement (MessageStore).
     /// </summary>
     /// <returns>Each conversation's newest seq after the claim; a conversation that no longer exists is missing.</returns>
     public async Task<Dictionary<Guid, long>> ClaimAsync(IReadOnlyCollection<SeqClaim> claims, IReadOnlyCollection<ReadMove> reads, DateTimeOffset now, CancellationToken ct)
     {
-        RequireTransaction();
-        if (!db.Database.IsNpgsql())
+        var claimed = new Dictionary<Guid, long>();
+        foreach (var claim in claims)
         {
-            // SQLite runs in-process and holds one write lock for the whole database: a statement per
-            // conversation and per marker costs no round trip and no extra lock.
-            var claimed = new Dictionary<Guid, long>();
-            foreach (var claim in claims)
+            if (await ClaimAsync(claim.ChatroomId, claim.Count, now, ct) is { } last)
             {
-                if (await ClaimAsync(claim.ChatroomId, claim.Count, now, ct) is { } last)
-                {
-                    claimed[claim.ChatroomId] = last;
-                }
+                claimed[claim.ChatroomId] = last;
             }
-            foreach (var read in reads)
-            {
-                if (claimed.TryGetValue(read.ChatroomId, out var last))
-                {
-                    var target = last - read.FromEnd;
-                    await db.Members.Where(m => m.ChatroomId == read.ChatroomId && m.UserId == read.UserId && m.LastReadSeq < target)
-                        .ExecuteUpdateAsync(s => s.SetProperty(m => m.LastReadSeq, target), ct);
-                }
-            }
-            return claimed;
         }
-
-        // Raw SQL: EF cannot return the updated seqs (ExecuteUpdate gives a row count), nor set each row
-        // from its own element of a list. One round trip, while the rows are locked:
-        // - `locked` takes the rooms' row locks in id order, so two instances whose batches share rooms
-        //   cannot deadlock;
-        // - `claimed` adds each room's count and returns its newest seq (a deleted room returns nothing);
-        // - the last part moves each sender's read marker to their last message, forward only.
-        Guid[] rooms = [.. claims.Select(c => c.ChatroomId)];
-        int[] counts = [.. claims.Select(c => c.Count)];
-        Guid[] readRooms = [.. reads.Select(r => r.ChatroomId)];
-        Guid[] readUsers = [.. reads.Select(r => r.UserId)];
-        int[] fromEnd = [.. reads.Select(r => r.FromEnd)];
-        var rows = await db.Database.SqlQuery<ClaimedSeq>($"""
-            WITH locked AS (
-                SELECT c.id FROM chatrooms AS c WHERE c.id = ANY({rooms}) ORDER BY c.id FOR UPDATE
-            ), claimed AS (
-                UPDATE chatrooms AS c SET last_seq = c.last_seq + b.n, last_activity_at = {now}
-                FROM unnest({rooms}, {counts}) AS b(id, n)
-                WHERE c.id = b.id AND c.id IN (SELECT id FROM locked)
-                RETURNING c.id, c.last_seq
-            ), marked AS (
-                UPDATE members AS m SET last_read_seq = k.last_seq - r.from_end
-                FROM unnest({readRooms}, {readUsers}, {fromEnd}) AS r(chatroom_id, user_id, from_end)
-                JOIN claimed AS k ON k.id = r.chatroom_id
-                WHERE m.chatroom_id = r.chatroom_id AND m.user_id = r.user_id AND m.last_read_seq < k.last_seq - r.from_end
-            )
-            SELECT id AS "ChatroomId", last_seq AS "LastSeq" FROM claimed
-            """).ToListAsync(ct);
-        return rows.ToDictionary(r => r.ChatroomId, r => r.LastSeq);
+        foreach (var read in reads)
+        {
+            if (claimed.TryGetValue(read.ChatroomId, out var last))
+            {
+                var target = last - read.FromEnd;
+                await db.Members.Where(m => m.ChatroomId == read.ChatroomId && m.UserId == read.UserId && m.LastReadSeq < target)
+                    .ExecuteUpdateAsync(s => s.SetProperty(m => m.LastReadSeq, target), ct);
+            }
+        }
+        return claimed;
     }
 
     private async Task<long?> ClaimAsync(Guid chatroomId, int count, DateTimeOffset now, CancellationToken ct)
@@ -104,6 +71,4 @@ public sealed class SeqAllocator(ChatDbContext db)
             throw new InvalidOperationException("Seq allocation must run inside the transaction that inserts the messages.");
         }
     }
-
-    private sealed record ClaimedSeq(Guid ChatroomId, long LastSeq);
 }
