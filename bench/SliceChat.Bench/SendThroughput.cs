@@ -4,7 +4,9 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using SliceChat.Infrastructure.Conversations;
 
 namespace SliceChat.Bench;
 
@@ -77,13 +79,16 @@ internal static class SendThroughput
                 }
             })).ToList();
 
+            var batcher = instance.Services.GetRequiredService<SendBatcher>();
             await Task.Delay(warmUp);
             var watch = Stopwatch.StartNew();
+            var batchesBefore = batcher.Batches;
             Volatile.Write(ref counting, 1);
             await Task.Delay(measured);
             Volatile.Write(ref counting, 0);
             var elapsed = watch.Elapsed;
             var total = Interlocked.Read(ref sent);
+            Console.WriteLine($"  {total / (double)Math.Max(1, batcher.Batches - batchesBefore):0.0} sends per batch");
             await stop.CancelAsync();
             await Task.WhenAll(senders);
             rate = total / elapsed.TotalSeconds;
