@@ -3,6 +3,7 @@
 #   bash bench/run.sh            # the load suite: SliceChat against a Socket.IO + Redis adapter peer
 #   bash bench/run.sh micro      # the C# micro-benchmarks of bench/SliceChat.Bench (history page,
 #                                # login timing, cross-instance latency), SLICECHAT_BENCH_SAMPLES=300
+#   bash bench/run.sh micro sends [N]  # sends/s of 8 concurrent REST senders over 10 rooms, N runs (3), and their median
 #
 # The suite builds the app (Release), starts a throwaway PostgreSQL 15 with default durability
 # (fsync on) and redis-server on free loopback ports (scripts/servers.sh), two SliceChat instances
@@ -27,11 +28,11 @@ if [[ "${1:-suite}" == micro ]]; then
   # shellcheck source=../scripts/servers.sh
   source "$REPO_ROOT/scripts/servers.sh"
   cd "$REPO_ROOT"
-  dotnet run -c Release --project bench/SliceChat.Bench
+  dotnet run -c Release --project bench/SliceChat.Bench -- "${@:2}"
   exit 0
 fi
 if [[ "${1:-suite}" != suite ]]; then
-  echo "usage: bash bench/run.sh [suite|micro]" >&2
+  echo "usage: bash bench/run.sh [suite|micro [sends [N]]]" >&2
   exit 2
 fi
 

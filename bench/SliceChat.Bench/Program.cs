@@ -3,6 +3,7 @@
 //   2. a failed login of an unknown user, against one with a wrong password (they must look alike);
 //   3. end-to-end latency of a REST post on instance A to a socket on instance B (idle system),
 //      against the REST post's own round trip.
+// With the argument `sends [runs]`: sends per second of 8 concurrent REST senders over 10 rooms (SendThroughput.cs).
 // Two app instances run in this process on real Kestrel ports, over the PostgreSQL and Redis
 // that bench/run.sh starts. Prints medians (p50), p99 and ratios as a Markdown table.
 using System.Diagnostics;
@@ -21,7 +22,7 @@ namespace SliceChat.Bench;
 
 internal static class Benchmarks
 {
-    public static async Task Main()
+    public static async Task Main(string[] args)
     {
         // The app's content root, for WebApplicationFactory outside a test project.
         var root = new DirectoryInfo(AppContext.BaseDirectory);
@@ -33,6 +34,12 @@ internal static class Benchmarks
         var postgres = Environment.GetEnvironmentVariable("SLICECHAT_TEST_POSTGRES") ?? throw new InvalidOperationException("Run bench/run.sh.");
         var redis = Environment.GetEnvironmentVariable("SLICECHAT_TEST_REDIS") ?? throw new InvalidOperationException("Run bench/run.sh.");
         var samples = int.TryParse(Environment.GetEnvironmentVariable("SLICECHAT_BENCH_SAMPLES"), out var n) ? n : 300;
+        if (args is ["sends", ..])
+        {
+            var runs = args.Length > 1 && int.TryParse(args[1], out var r) ? r : 3;
+            await SendThroughput.RunAsync(postgres, redis, runs, TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(10));
+            return;
+        }
 
         var database = "slicechat_bench_" + Guid.NewGuid().ToString("N")[..8];
         await using (var admin = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(postgres) { Database = "postgres" }.ConnectionString))

@@ -11,6 +11,9 @@ public sealed record RoomAccess(Chatroom Room, Member? Membership)
     public bool IsOwner => Membership?.Role == MemberRole.Owner;
 }
 
+/// <summary>A conversation as a sender may see it, with the sender's current name and a direct conversation's partner.</summary>
+public sealed record SenderAccess(RoomAccess Access, string SenderName, Guid? Partner);
+
 public sealed class ChatroomAccess(ChatDbContext db)
 {
     /// <summary>
@@ -28,9 +31,37 @@ public sealed class ChatroomAccess(ChatDbContext db)
         {
             return null;
         }
-        var visible = found.Membership is not null || (found.Room.Kind == ChatroomKind.Group && !found.Room.IsPrivate);
-        return visible ? new RoomAccess(found.Room, found.Membership) : null;
+        return IsVisible(found.Room, found.Membership) ? new RoomAccess(found.Room, found.Membership) : null;
     }
+
+    /// <summary>
+    /// Like <see cref="FindAsync"/>, in the same one query, for a sender: also their name as it is now
+    /// and, in a direct conversation, the partner (null when the partner deleted their account).
+    /// </summary>
+    public async Task<SenderAccess?> FindForSenderAsync(Guid chatroomId, Guid userId, CancellationToken ct)
+    {
+        var found = await (
+            from r in db.Chatrooms.AsNoTracking()
+            where r.Id == chatroomId
+            select new
+            {
+                Room = r,
+                Membership = db.Members.FirstOrDefault(m => m.ChatroomId == r.Id && m.UserId == userId),
+                SenderName = db.Users.Where(u => u.Id == userId).Select(u => u.Username).FirstOrDefault(),
+                Partner = r.Kind == ChatroomKind.Direct
+                    ? db.Members.Where(m => m.ChatroomId == r.Id && m.UserId != userId).Select(m => (Guid?)m.UserId).FirstOrDefault()
+                    : null,
+            })
+            .FirstOrDefaultAsync(ct);
+        if (found?.SenderName is null || !IsVisible(found.Room, found.Membership))
+        {
+            return null;
+        }
+        return new SenderAccess(new RoomAccess(found.Room, found.Membership), found.SenderName, found.Partner);
+    }
+
+    private static bool IsVisible(Chatroom room, Member? membership) =>
+        membership is not null || (room.Kind == ChatroomKind.Group && !room.IsPrivate);
 
     /// <summary>Like <see cref="FindAsync"/>, for the routes that manage group rooms: a direct conversation is not found there.</summary>
     public async Task<RoomAccess?> FindGroupAsync(Guid chatroomId, Guid userId, CancellationToken ct)

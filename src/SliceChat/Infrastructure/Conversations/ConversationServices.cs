@@ -10,6 +10,9 @@ public static class ConversationServices
         builder.Services.AddScoped<ReadMarkers>();
         builder.Services.AddScoped<MessageHistory>();
         builder.Services.AddScoped<MessageWriter>();
+        builder.Services.AddScoped<MessageStore>();
+        builder.Services.AddSingleton<SendBatcher>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<SendBatcher>());
         builder.Services.AddScoped<AuthoredMessages>();
         return builder;
     }

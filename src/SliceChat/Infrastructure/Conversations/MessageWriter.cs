@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 
@@ -21,32 +20,29 @@ public sealed record SendResult(MessageResponse? Message, bool Created, SendErro
 }
 
 /// <summary>
-/// Stores a message and publishes it, for REST and sockets alike: seq allocated in the insert's
-/// transaction, a repeated client_message_id answered with the original, the sender's read marker moved.
+/// Checks a send and hands it to this instance's <see cref="SendBatcher"/>, for REST and sockets alike: the
+/// queue stores it with the sends waiting alongside (seqs allocated in the insert's transaction, a
+/// repeated client_message_id answered with the original, the sender's read marker moved) and
+/// publishes it once committed.
 /// </summary>
-public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomAccess access, ChatEvents events, RateLimits limits)
+public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatEvents events, SendBatcher queue)
 {
     public async Task<SendResult> SendToRoomAsync(Guid chatroomId, Guid senderId, string content, string? clientMessageId, CancellationToken ct)
     {
-        var room = await access.FindAsync(chatroomId, senderId, ct);
-        if (room is null)
+        var sender = await access.FindForSenderAsync(chatroomId, senderId, ct);
+        if (sender is null)
         {
             return SendResult.Failed(SendError.NotFound);
         }
-        if (!room.IsMember)
+        if (!sender.Access.IsMember)
         {
             return SendResult.Failed(SendError.NotMember);
         }
-        Guid? recipient = null;
-        if (room.Room.Kind == ChatroomKind.Direct)
+        if (sender.Access.Room.Kind == ChatroomKind.Direct && sender.Partner is null)
         {
-            recipient = await db.Members.Where(m => m.ChatroomId == chatroomId && m.UserId != senderId).Select(m => (Guid?)m.UserId).FirstOrDefaultAsync(ct);
-            if (recipient is null)
-            {
-                return SendResult.Failed(SendError.NotFound); // the partner deleted their account
-            }
+            return SendResult.Failed(SendError.NotFound); // the partner deleted their account
         }
-        return await StoreAsync(chatroomId, senderId, await db.UsernameAsync(senderId, ct), recipient, content, clientMessageId, ct);
+        return await queue.SendAsync(new PendingSend(chatroomId, senderId, sender.SenderName, sender.Partner, content, clientMessageId), ct);
     }
 
     public async Task<SendResult> SendDirectAsync(Guid recipientId, Guid senderId, string content, string? clientMessageId, CancellationToken ct)
@@ -55,16 +51,20 @@ public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomA
         {
             return SendResult.Failed(SendError.ToSelf);
         }
-        var recipient = await db.Users.AsNoTracking().Where(u => u.Id == recipientId && u.DeletedAt == null).Select(u => u.Username).FirstOrDefaultAsync(ct);
-        if (recipient is null)
+        // Both names in one query: the recipient's only while the account exists.
+        var names = await db.Users.AsNoTracking()
+            .Where(u => (u.Id == recipientId && u.DeletedAt == null) || u.Id == senderId)
+            .Select(u => new { u.Id, u.Username })
+            .ToListAsync(ct);
+        var recipient = names.FirstOrDefault(u => u.Id == recipientId)?.Username;
+        var senderName = names.FirstOrDefault(u => u.Id == senderId)?.Username;
+        if (recipient is null || senderName is null)
         {
             return SendResult.Failed(SendError.NotFound);
         }
-        var senderName = await db.UsernameAsync(senderId, ct);
         var chatroomId = await FindOrCreateDirectAsync(senderId, senderName, recipientId, recipient, ct);
-        return await StoreAsync(chatroomId, senderId, senderName, recipientId, content, clientMessageId, ct);
+        return await queue.SendAsync(new PendingSend(chatroomId, senderId, senderName, recipientId, content, clientMessageId), ct);
     }
-
     /// <summary>The pair's one direct conversation; the unique direct key settles two first messages racing.</summary>
     private async Task<Guid> FindOrCreateDirectAsync(Guid senderId, string senderName, Guid partnerId, string partnerName, CancellationToken ct)
     {
@@ -93,57 +93,5 @@ public sealed class MessageWriter(ChatDbContext db, SeqAllocator seqs, ChatroomA
         await events.MemberJoinedAsync(room.Id, senderId, senderName, 0);
         await events.MemberJoinedAsync(room.Id, partnerId, partnerName, 0);
         return room.Id;
-    }
-
-    /// <param name="senderName">The name as it is now, not as the access token remembers it.</param>
-    private async Task<SendResult> StoreAsync(Guid chatroomId, Guid senderId, string senderName, Guid? recipientId, string content, string? clientMessageId, CancellationToken ct)
-    {
-        var now = Clock.Now();
-        Message message;
-        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
-        {
-            // Taken first: it holds the conversation's write lock, so the duplicate check below cannot race.
-            var seq = await seqs.NextAsync(chatroomId, now, ct);
-            if (seq is null)
-            {
-                return SendResult.Failed(SendError.NotFound);
-            }
-            if (clientMessageId is not null)
-            {
-                var original = await db.Messages.Where(m => m.ChatroomId == chatroomId && m.SenderId == senderId && m.ClientMessageId == clientMessageId).Responses(db).FirstOrDefaultAsync(ct);
-                if (original is not null)
-                {
-                    await transaction.RollbackAsync(ct);
-                    return new SendResult(original, false, SendError.None);
-                }
-            }
-            // After the duplicate check: a retry of a stored message is answered, never rate limited.
-            if (limits.TrySendMessage(senderId) is { } retryAfter)
-            {
-                await transaction.RollbackAsync(ct);
-                return SendResult.Failed(SendError.RateLimited, retryAfter);
-            }
-            message = new Message
-            {
-                Id = Guid.CreateVersion7(),
-                ChatroomId = chatroomId,
-                Seq = seq.Value,
-                SenderId = senderId,
-                RecipientId = recipientId,
-                Content = content,
-                ClientMessageId = clientMessageId,
-                CreatedAt = now,
-            };
-            db.Messages.Add(message);
-            await db.SaveChangesAsync(ct);
-            await db.Members.Where(m => m.ChatroomId == chatroomId && m.UserId == senderId && m.LastReadSeq < seq)
-                .ExecuteUpdateAsync(s => s.SetProperty(m => m.LastReadSeq, seq.Value), ct);
-            await transaction.CommitAsync(ct);
-        }
-        db.ChangeTracker.Clear();
-
-        var response = MessageMapper.From(message, senderName);
-        await events.PublishAsync(chatroomId, ChatEvents.MessageCreated, response);
-        return new SendResult(response, true, SendError.None);
     }
 }

@@ -11,6 +11,8 @@ public sealed class LimitsOptions
     public int LoginAttemptsPerMinute { get; set; } = 10;
     /// <summary>Messages a user may send per minute, REST and sockets together (a burst of this size, refilled evenly).</summary>
     public int MessagesPerMinute { get; set; } = 120;
+    /// <summary>Most sends an instance stores in one transaction (group commit): its writer takes whatever is waiting, up to this many.</summary>
+    public int SendBatchSize { get; set; } = 64;
     /// <summary>Largest request body in bytes; larger answers 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 64 * 1024;
     /// <summary>Largest user search page.</summary>

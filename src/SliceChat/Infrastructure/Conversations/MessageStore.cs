@@ -1,0 +1,261 @@
+using Microsoft.EntityFrameworkCore;
+using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Persistence;
+using SliceChat.Infrastructure.Persistence.Entities;
+
+namespace SliceChat.Infrastructure.Conversations;
+
+/// <summary>A send that passed its checks and waits to be stored.</summary>
+/// <param name="SenderName">The name as it is now, not as the access token remembers it.</param>
+public sealed record PendingSend(Guid ChatroomId, Guid SenderId, string SenderName, Guid? RecipientId, string Content, string? ClientMessageId);
+
+/// <summary>
+/// Stores sends that passed their checks, many in one transaction (on PostgreSQL one statement): each
+/// conversation's seqs claimed, the messages inserted, a repeated client_message_id answered with the
+/// original, the senders' read markers moved. Publishing is the caller's, after commit.
+/// </summary>
+public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, RateLimits limits)
+{
+    /// <summary>
+    /// Stores <paramref name="sends"/> in one transaction, filling <paramref name="results"/> (one per
+    /// send, in order). When it throws, the results it filled stand (repeats of stored messages, rate
+    /// limits), nothing is stored, and <paramref name="admitted"/> tells which of the rest the rate
+    /// limiter has already let through.
+    /// </summary>
+    public async Task StoreBatchAsync(IReadOnlyList<PendingSend> sends, SendResult?[] results, bool[] admitted, CancellationToken ct)
+    {
+        // Outside the transaction: this instance has one writer, so no send of its own races these
+        // lookups; another instance's send of the same key meets the unique index, and the batch is
+        // then written send by send.
+        var originals = await OriginalsAsync(sends, ct);
+
+        var fresh = new List<int>();
+        var firstOfKey = new Dictionary<(Guid, Guid, string), int>();
+        var repeatOf = new Dictionary<int, int>();
+        for (var i = 0; i < sends.Count; i++)
+        {
+            var send = sends[i];
+            if (send.ClientMessageId is { } clientId)
+            {
+                var key = (send.SenderId, send.ChatroomId, clientId);
+                if (originals.TryGetValue(key, out var original))
+                {
+                    results[i] = new SendResult(original, false, SendError.None);
+                    continue;
+                }
+                if (firstOfKey.TryGetValue(key, out var first))
+                {
+                    repeatOf[i] = first; // a retry within the batch: answered with the first one's message
+                    continue;
+                }
+            }
+            // After the repeat checks: a retry of a stored message is answered, never rate limited.
+            if (limits.TrySendMessage(send.SenderId) is { } retryAfter)
+            {
+                results[i] = SendResult.Failed(SendError.RateLimited, retryAfter);
+                continue;
+            }
+            admitted[i] = true;
+            if (send.ClientMessageId is { } admittedId)
+            {
+                firstOfKey[(send.SenderId, send.ChatroomId, admittedId)] = i;
+            }
+            fresh.Add(i);
+        }
+        if (fresh.Count == 0)
+        {
+            return;
+        }
+
+        // Each conversation's new messages take its next seqs in batch order; a sender's read marker
+        // moves to their last one.
+        var countOf = new Dictionary<Guid, int>();
+        var ordinal = new int[sends.Count];
+        var lastOfSender = new Dictionary<(Guid, Guid), int>();
+        foreach (var i in fresh)
+        {
+            var room = sends[i].ChatroomId;
+            ordinal[i] = countOf[room] = countOf.GetValueOrDefault(room) + 1;
+            lastOfSender[(room, sends[i].SenderId)] = ordinal[i];
+        }
+        var claims = countOf.Select(c => new SeqClaim(c.Key, c.Value)).ToList();
+        var reads = lastOfSender.Select(r => new ReadMove(r.Key.Item1, r.Key.Item2, countOf[r.Key.Item1] - r.Value)).ToList();
+
+        // Ids now, seqs once the rooms are claimed: the k-th of a room's n new messages is n - k before its newest.
+        var now = Clock.Now();
+        var drafts = fresh.ToDictionary(i => i, i => (Message: NewMessage(sends[i], 0, now), FromEnd: countOf[sends[i].ChatroomId] - ordinal[i]));
+        var lastSeqs = db.Database.IsNpgsql()
+            ? await WriteInOneStatementAsync(claims, reads, drafts.Values, now, ct)
+            : await WriteInTransactionAsync(claims, reads, drafts.Values, now, ct);
+
+        foreach (var i in fresh)
+        {
+            var (message, fromEnd) = drafts[i];
+            if (lastSeqs.TryGetValue(message.ChatroomId, out var last))
+            {
+                message.Seq = last - fromEnd;
+                results[i] = new SendResult(MessageMapper.From(message, sends[i].SenderName), true, SendError.None);
+            }
+            else
+            {
+                results[i] = SendResult.Failed(SendError.NotFound); // the conversation was deleted after the send's checks
+            }
+        }
+        foreach (var (i, first) in repeatOf)
+        {
+            results[i] = results[first]!.Message is { } message ? new SendResult(message, false, SendError.None) : results[first];
+        }
+    }
+
+    /// <summary>
+    /// PostgreSQL: the whole batch as one statement, which is its own transaction (committed before
+    /// Npgsql has finished reading its result): one round trip, and the rooms' locks are held for no
+    /// longer than the statement runs. Raw SQL, because EF cannot put the seq claim, the read markers and
+    /// the insert into one statement, nor return the claimed seqs (ExecuteUpdate gives a row count).
+    /// <list type="bullet">
+    /// <item><c>locked</c> takes the rooms' row locks in id order, so two instances whose batches share
+    /// rooms cannot deadlock;</item>
+    /// <item><c>claimed</c> adds each room's count to its last_seq (as <see cref="SeqAllocator"/> does
+    /// for one room) and returns its newest seq; a room deleted meanwhile returns nothing, and its
+    /// messages are not inserted;</item>
+    /// <item><c>marked</c> moves each sender's read marker to their last message, forward only;</item>
+    /// <item><c>inserted</c> gives each message its seq (<c>newest - from_end</c>). A unique index
+    /// refusing one message (the same client_message_id stored by another instance a moment ago)
+    /// fails the statement, and nothing of the batch is stored.</item>
+    /// </list>
+    /// </summary>
+    private async Task<Dictionary<Guid, long>> WriteInOneStatementAsync(IReadOnlyCollection<SeqClaim> claims, IReadOnlyCollection<ReadMove> reads,
+        IReadOnlyCollection<(Message Message, int FromEnd)> drafts, DateTimeOffset now, CancellationToken ct)
+    {
+        Guid[] rooms = [.. claims.Select(c => c.ChatroomId)];
+        int[] counts = [.. claims.Select(c => c.Count)];
+        Guid[] readRooms = [.. reads.Select(r => r.ChatroomId)];
+        Guid[] readUsers = [.. reads.Select(r => r.UserId)];
+        int[] readFromEnd = [.. reads.Select(r => r.FromEnd)];
+        Guid[] ids = [.. drafts.Select(d => d.Message.Id)];
+        Guid[] messageRooms = [.. drafts.Select(d => d.Message.ChatroomId)];
+        int[] fromEnd = [.. drafts.Select(d => d.FromEnd)];
+        Guid[] senders = [.. drafts.Select(d => d.Message.SenderId)];
+        Guid?[] recipients = [.. drafts.Select(d => d.Message.RecipientId)];
+        string[] contents = [.. drafts.Select(d => d.Message.Content)];
+        string?[] clientIds = [.. drafts.Select(d => d.Message.ClientMessageId)];
+        var rows = await db.Database.SqlQuery<ClaimedSeq>($"""
+            WITH locked AS (
+                SELECT c.id FROM chatrooms AS c WHERE c.id = ANY({rooms}) ORDER BY c.id FOR UPDATE
+            ), claimed AS (
+                UPDATE chatrooms AS c SET last_seq = c.last_seq + b.n, last_activity_at = {now}
+                FROM unnest({rooms}, {counts}) AS b(id, n)
+                WHERE c.id = b.id AND c.id IN (SELECT id FROM locked)
+                RETURNING c.id, c.last_seq
+            ), marked AS (
+                UPDATE members AS m SET last_read_seq = k.last_seq - r.from_end
+                FROM unnest({readRooms}, {readUsers}, {readFromEnd}) AS r(chatroom_id, user_id, from_end)
+                JOIN claimed AS k ON k.id = r.chatroom_id
+                WHERE m.chatroom_id = r.chatroom_id AND m.user_id = r.user_id AND m.last_read_seq < k.last_seq - r.from_end
+            ), inserted AS (
+                INSERT INTO messages (id, chatroom_id, seq, sender_id, recipient_id, content, client_message_id, created_at)
+                SELECT d.id, d.chatroom_id, k.last_seq - d.from_end, d.sender_id, d.recipient_id, d.content, d.client_message_id, {now}
+                FROM unnest({ids}, {messageRooms}, {fromEnd}, {senders}, {recipients}, {contents}, {clientIds})
+                    AS d(id, chatroom_id, from_end, sender_id, recipient_id, content, client_message_id)
+                JOIN claimed AS k ON k.id = d.chatroom_id
+            )
+            SELECT id AS "ChatroomId", last_seq AS "LastSeq" FROM claimed
+            """).ToListAsync(ct);
+        return rows.ToDictionary(r => r.ChatroomId, r => r.LastSeq);
+    }
+
+    /// <summary>SQLite: the seq claims and markers through <see cref="SeqAllocator"/>, the insert through EF, in one transaction.</summary>
+    private async Task<Dictionary<Guid, long>> WriteInTransactionAsync(IReadOnlyCollection<SeqClaim> claims, IReadOnlyCollection<ReadMove> reads,
+        IReadOnlyCollection<(Message Message, int FromEnd)> drafts, DateTimeOffset now, CancellationToken ct)
+    {
+        db.Database.AutoSavepointsEnabled = false; // a failure rolls the whole batch back
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var lastSeqs = await seqs.ClaimAsync(claims, reads, now, ct);
+        foreach (var (message, fromEnd) in drafts)
+        {
+            if (lastSeqs.TryGetValue(message.ChatroomId, out var last))
+            {
+                message.Seq = last - fromEnd;
+                db.Messages.Add(message);
+            }
+        }
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        db.ChangeTracker.Clear();
+        return lastSeqs;
+    }
+
+    private sealed record ClaimedSeq(Guid ChatroomId, long LastSeq);
+
+    /// <summary>
+    /// Stores one send in a transaction of its own, checking for a repeat under the conversation's write
+    /// lock: the path a batch falls back to when it fails, so a failure answers only the sends it concerns.
+    /// </summary>
+    /// <param name="checkRateLimit">false when the rate limiter has already let this send through.</param>
+    public async Task<SendResult> StoreOneAsync(PendingSend send, bool checkRateLimit, CancellationToken ct)
+    {
+        var now = Clock.Now();
+        Message message;
+        await using (var transaction = await db.Database.BeginTransactionAsync(ct))
+        {
+            // Taken first: it holds the conversation's write lock, so the repeat check below cannot race.
+            var seq = await seqs.NextAsync(send.ChatroomId, now, ct);
+            if (seq is null)
+            {
+                return SendResult.Failed(SendError.NotFound);
+            }
+            if (send.ClientMessageId is { } clientId)
+            {
+                var original = await db.Messages.Where(m => m.ChatroomId == send.ChatroomId && m.SenderId == send.SenderId && m.ClientMessageId == clientId)
+                    .Responses(db).FirstOrDefaultAsync(ct);
+                if (original is not null)
+                {
+                    await transaction.RollbackAsync(ct);
+                    return new SendResult(original, false, SendError.None);
+                }
+            }
+            if (checkRateLimit && limits.TrySendMessage(send.SenderId) is { } retryAfter)
+            {
+                await transaction.RollbackAsync(ct);
+                return SendResult.Failed(SendError.RateLimited, retryAfter);
+            }
+            message = NewMessage(send, seq.Value, now);
+            db.Messages.Add(message);
+            await db.SaveChangesAsync(ct);
+            await db.Members.Where(m => m.ChatroomId == send.ChatroomId && m.UserId == send.SenderId && m.LastReadSeq < seq)
+                .ExecuteUpdateAsync(s => s.SetProperty(m => m.LastReadSeq, seq.Value), ct);
+            await transaction.CommitAsync(ct);
+        }
+        db.ChangeTracker.Clear();
+        return new SendResult(MessageMapper.From(message, send.SenderName), true, SendError.None);
+    }
+
+    /// <summary>The stored messages the batch's client_message_ids repeat, in one query.</summary>
+    private async Task<Dictionary<(Guid, Guid, string), MessageResponse>> OriginalsAsync(IReadOnlyList<PendingSend> sends, CancellationToken ct)
+    {
+        var keyed = sends.Where(s => s.ClientMessageId is not null).ToList();
+        if (keyed.Count == 0)
+        {
+            return [];
+        }
+        var senders = keyed.Select(s => s.SenderId).Distinct().ToList();
+        var rooms = keyed.Select(s => s.ChatroomId).Distinct().ToList();
+        var clientIds = keyed.Select(s => s.ClientMessageId).Distinct().ToList();
+        // A superset when the batch mixes senders and rooms; the exact keys are picked below.
+        var found = await db.Messages.Where(m => senders.Contains(m.SenderId) && rooms.Contains(m.ChatroomId) && clientIds.Contains(m.ClientMessageId))
+            .Responses(db).ToListAsync(ct);
+        return found.ToDictionary(m => (m.SenderId, m.ChatroomId, m.ClientMessageId!));
+    }
+
+    private static Message NewMessage(PendingSend send, long seq, DateTimeOffset now) => new()
+    {
+        Id = Guid.CreateVersion7(),
+        ChatroomId = send.ChatroomId,
+        Seq = seq,
+        SenderId = send.SenderId,
+        RecipientId = send.RecipientId,
+        Content = send.Content,
+        ClientMessageId = send.ClientMessageId,
+        CreatedAt = now,
+    };
+}

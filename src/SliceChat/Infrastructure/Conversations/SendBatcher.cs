@@ -1,0 +1,152 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+using SliceChat.Infrastructure.Limits;
+
+namespace SliceChat.Infrastructure.Conversations;
+
+/// <summary>
+/// Group commit: this instance's one writer of messages. Sends wait in a queue; the writer takes
+/// whatever is waiting (up to <see cref="LimitsOptions.SendBatchSize"/>), stores it in one transaction
+/// (<see cref="MessageStore"/>), and after the commit publishes each new message in seq order, then
+/// answers its sender. A batch that fails is written again send by send, so a failure (a conversation
+/// deleted meanwhile, a client_message_id another instance stored first) answers only its own send.
+/// </summary>
+public sealed partial class SendBatcher(IServiceScopeFactory scopes, ChatEvents events, IOptions<LimitsOptions> options, ILogger<SendBatcher> logger)
+    : BackgroundService
+{
+    private readonly Channel<Waiter> queue = Channel.CreateUnbounded<Waiter>(); // not SingleReader: that reader cannot count
+    private readonly int batchSize = Math.Max(1, options.Value.SendBatchSize);
+    private long batches;
+
+    /// <summary>Sends waiting for the writer.</summary>
+    public int Waiting => queue.Reader.Count;
+
+    /// <summary>Batches the writer has taken since start.</summary>
+    public long Batches => Interlocked.Read(ref batches);
+
+    /// <summary>Stores the send with whatever else is waiting, publishes it once committed, and answers.</summary>
+    public async Task<SendResult> SendAsync(PendingSend send, CancellationToken ct)
+    {
+        var waiter = new Waiter(send, ct);
+        if (!queue.Writer.TryWrite(waiter))
+        {
+            // The writer has stopped (the instance is shutting down): this send is written on its own.
+            await WriteAsync([waiter]);
+        }
+        return await waiter.Completion.Task.WaitAsync(ct);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (await queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                await WriteAsync(Take());
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: StopAsync writes what is still waiting.
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        queue.Writer.TryComplete();
+        while (queue.Reader.Count > 0)
+        {
+            await WriteAsync(Take());
+        }
+    }
+
+    private List<Waiter> Take()
+    {
+        var batch = new List<Waiter>(Math.Min(batchSize, queue.Reader.Count));
+        while (batch.Count < batchSize && queue.Reader.TryRead(out var waiter))
+        {
+            if (waiter.Cancellation.IsCancellationRequested)
+            {
+                waiter.Completion.TrySetCanceled(waiter.Cancellation); // its caller has gone: nothing stored
+                continue;
+            }
+            batch.Add(waiter);
+        }
+        Interlocked.Increment(ref batches);
+        return batch;
+    }
+
+    /// <summary>Writes one batch and answers its senders; never throws (a failure goes to the sends it concerns).</summary>
+    private async Task WriteAsync(List<Waiter> batch)
+    {
+        if (batch.Count == 0)
+        {
+            return;
+        }
+        var sends = batch.Select(w => w.Send).ToList();
+        var results = new SendResult?[batch.Count];
+        var admitted = new bool[batch.Count];
+        try
+        {
+            // Not cancelled by one caller: the batch is everyone's.
+            await using var scope = scopes.CreateAsyncScope();
+            await scope.ServiceProvider.GetRequiredService<MessageStore>().StoreBatchAsync(sends, results, admitted, CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            LogBatchFailed(logger, e, batch.Count);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (results[i] is not null)
+                {
+                    continue;
+                }
+                try
+                {
+                    await using var scope = scopes.CreateAsyncScope();
+                    results[i] = await scope.ServiceProvider.GetRequiredService<MessageStore>().StoreOneAsync(sends[i], !admitted[i], CancellationToken.None);
+                }
+                catch (Exception failure)
+                {
+                    batch[i].Completion.TrySetException(failure);
+                }
+            }
+        }
+
+        // Committed: publish in seq order (each publish hands the message to this instance's sockets at
+        // once, and queues it for the bus in call order), and answer each sender after its own publish.
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (results[i] is not { } result)
+            {
+                continue;
+            }
+            if (result.Created)
+            {
+                _ = AnswerAfterAsync(batch[i], result, events.PublishAsync(result.Message!.ChatroomId, ChatEvents.MessageCreated, result.Message));
+            }
+            else
+            {
+                batch[i].Completion.TrySetResult(result);
+            }
+        }
+    }
+
+    private static async Task AnswerAfterAsync(Waiter waiter, SendResult result, Task publish)
+    {
+        // The message is stored whatever the bus does: receivers recover it from the database.
+        await publish.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        waiter.Completion.TrySetResult(result);
+    }
+
+    private sealed class Waiter(PendingSend send, CancellationToken cancellation)
+    {
+        public PendingSend Send { get; } = send;
+        public CancellationToken Cancellation { get; } = cancellation;
+        public TaskCompletionSource<SendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Storing a batch of {Count} sends failed; storing them one by one")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
+}

@@ -1,0 +1,328 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SliceChat.Features;
+using SliceChat.Infrastructure.Conversations;
+using SliceChat.Infrastructure.Persistence;
+using SliceChat.Tests.Support;
+
+namespace SliceChat.Tests.Features.Messages;
+
+/// <summary>
+/// Group commit: concurrent sends share transactions. To put chosen sends in one batch, a test holds
+/// the write lock that the writer's current batch needs (a room's row on PostgreSQL, the database on
+/// SQLite), lets the sends queue up behind it, and then lets go.
+/// </summary>
+public abstract class SendBatchingTests(AppFixture fixture)
+{
+    protected Api Api => fixture.Api;
+
+    protected static string MessagesOf(Guid room) => ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room);
+
+    [Fact]
+    public async Task ManyClientsToSeveralRooms_EachSendRetriedAtOnce_GiveGapFreeSeqsStoredOnce()
+    {
+        const int clients = 8, roomCount = 4, perRoom = 6;
+        var owner = await Api.RegisterAsync();
+        var senders = new List<Account> { owner };
+        for (var i = 1; i < clients; i++)
+        {
+            senders.Add(await Api.RegisterAsync());
+        }
+        var rooms = new List<Guid>();
+        for (var i = 0; i < roomCount; i++)
+        {
+            rooms.Add(await Api.CreateRoomAsync(owner, false, senders.Skip(1).Select(s => s.Id).ToArray()));
+        }
+
+        // Every client writes to every room at once; each send goes out twice together, as a retry would.
+        var outcomes = await Task.WhenAll(senders.SelectMany(sender => rooms.Select(async room =>
+        {
+            var pairs = new List<(HttpResponseMessage First, HttpResponseMessage Second)>();
+            for (var i = 0; i < perRoom; i++)
+            {
+                var body = new { content = $"{sender.Username} {i}", client_message_id = $"{sender.Username}-{i}" };
+                var both = await Task.WhenAll(Api.As(sender).PostAsync(MessagesOf(room), body), Api.As(sender).PostAsync(MessagesOf(room), body));
+                pairs.Add((both[0], both[1]));
+            }
+            return pairs;
+        })));
+
+        foreach (var (first, second) in outcomes.SelectMany(p => p))
+        {
+            new[] { first.StatusCode, second.StatusCode }.Order().ShouldBe([HttpStatusCode.OK, HttpStatusCode.Created]);
+            (await first.Json())["id"].Text().ShouldBe((await second.Json())["id"].Text());
+        }
+        foreach (var room in rooms)
+        {
+            var page = await (await Api.As(owner).GetAsync($"{MessagesOf(room)}?after_seq=0&limit=200")).Json();
+            var items = page["items"]!.AsArray();
+            items.Select(m => m!["seq"]!.GetValue<long>()).ShouldBe(Enumerable.Range(1, clients * perRoom).Select(i => (long)i));
+            items.Select(m => m!["client_message_id"].Text()).Distinct().Count().ShouldBe(clients * perRoom);
+            items.Select(m => m!["content"].Text()).Distinct().Count().ShouldBe(clients * perRoom);
+            (await (await Api.As(owner).GetAsync($"/api/v1/chatrooms/{room}")).Json())["last_seq"]!.GetValue<long>().ShouldBe(clients * perRoom);
+        }
+    }
+
+    [Fact]
+    public async Task DuplicateClientMessageId_InOneBatch_IsStoredOnceAndBothCallersGetIt()
+    {
+        var me = await Api.RegisterAsync();
+        var blocker = await Api.CreateRoomAsync(me);
+        var room = await Api.CreateRoomAsync(me);
+        var batcher = fixture.App.Services.GetRequiredService<SendBatcher>();
+
+        Task<HttpResponseMessage> held;
+        HttpResponseMessage[] twins;
+        long batchesBefore;
+        await using (var hold = await WriteHold.TakeAsync(fixture.App, blocker))
+        {
+            held = await StallWriterAsync(batcher, () => Api.As(me).PostAsync(MessagesOf(blocker), new { content = "held" }));
+            batchesBefore = batcher.Batches;
+            var body = new { content = "once", client_message_id = "twin-1" };
+            var sending = Task.WhenAll(Api.As(me).PostAsync(MessagesOf(room), body), Api.As(me).PostAsync(MessagesOf(room), body));
+            await Until(() => batcher.Waiting == 2);
+            await hold.ReleaseAsync();
+            twins = await sending;
+        }
+
+        await (await held).ShouldHaveStatus(HttpStatusCode.Created);
+        batcher.Batches.ShouldBe(batchesBefore + 1); // both sends were written by one batch
+        twins.Select(r => r.StatusCode).Order().ShouldBe([HttpStatusCode.OK, HttpStatusCode.Created]);
+        var messages = await Task.WhenAll(twins.Select(r => r.Json()));
+        messages[0]["id"].Text().ShouldBe(messages[1]["id"].Text());
+        messages.ShouldAllBe(m => m["seq"]!.GetValue<long>() == 1 && m["content"].Text() == "once");
+        var page = await (await Api.As(me).GetAsync(MessagesOf(room))).Json();
+        page["items"]!.AsArray().Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task RoomDeletedWhileItsSendWaits_OnlyThatSendFails_ItsBatchNeighboursAreStored()
+    {
+        var me = await Api.RegisterAsync();
+        var other = await Api.RegisterAsync();
+        var blocker = await Api.CreateRoomAsync(me);
+        var kept = await Api.CreateRoomAsync(me, false, other.Id);
+        var alsoKept = await Api.CreateRoomAsync(me);
+        var doomed = await Api.CreateRoomAsync(me, false, other.Id);
+        var batcher = fixture.App.Services.GetRequiredService<SendBatcher>();
+
+        Task<HttpResponseMessage> held;
+        HttpResponseMessage[] sent;
+        long batchesBefore;
+        await using (var hold = await WriteHold.TakeAsync(fixture.App, blocker))
+        {
+            held = await StallWriterAsync(batcher, () => Api.As(me).PostAsync(MessagesOf(blocker), new { content = "held" }));
+            batchesBefore = batcher.Batches;
+            var sending = Task.WhenAll(
+                Api.As(me).PostAsync(MessagesOf(kept), new { content = "kept", client_message_id = "k-1" }),
+                Api.As(other).PostAsync(MessagesOf(doomed), new { content = "doomed", client_message_id = "d-1" }),
+                Api.As(me).PostAsync(MessagesOf(alsoKept), new { content = "also kept" }),
+                Api.As(other).PostAsync(MessagesOf(kept), new { content = "kept too" }));
+            await Until(() => batcher.Waiting == 4);
+            // The room goes after its send passed the checks, before the batch is written.
+            await hold.Db.Chatrooms.Where(c => c.Id == doomed).ExecuteDeleteAsync();
+            await hold.ReleaseAsync();
+            sent = await sending;
+        }
+
+        await (await held).ShouldHaveStatus(HttpStatusCode.Created);
+        batcher.Batches.ShouldBe(batchesBefore + 1);
+        await sent[0].ShouldHaveStatus(HttpStatusCode.Created);
+        await sent[1].ShouldBeProblem(HttpStatusCode.NotFound);
+        await sent[2].ShouldHaveStatus(HttpStatusCode.Created);
+        await sent[3].ShouldHaveStatus(HttpStatusCode.Created);
+        // The two sends to one room queued in either order; each sender's read marker is at their own message.
+        var mine = (await sent[0].Json())["seq"]!.GetValue<long>();
+        var theirs = (await sent[3].Json())["seq"]!.GetValue<long>();
+        new[] { mine, theirs }.Order().ShouldBe([1L, 2L]);
+        (await sent[2].Json())["seq"]!.GetValue<long>().ShouldBe(1);
+        var page = await (await Api.As(me).GetAsync(MessagesOf(kept))).Json();
+        page["items"]!.AsArray().Select(m => m!["content"].Text()).ShouldBe(mine == 1 ? ["kept", "kept too"] : ["kept too", "kept"]);
+        var members = await (await Api.As(other).GetAsync($"/api/v1/chatrooms/{kept}/members")).Json();
+        members.AsArray().Single(m => m!["user_id"].Text() == other.Id.ToString())!["last_read_seq"]!.GetValue<long>().ShouldBe(theirs);
+        members.AsArray().Single(m => m!["user_id"].Text() == me.Id.ToString())!["last_read_seq"]!.GetValue<long>().ShouldBe(mine);
+    }
+
+    /// <summary>Starts a send and waits until the writer has taken it into a batch (which then waits for the hold).</summary>
+    protected static async Task<Task<HttpResponseMessage>> StallWriterAsync(SendBatcher batcher, Func<Task<HttpResponseMessage>> send)
+    {
+        var before = batcher.Batches;
+        var sending = send();
+        await Until(() => batcher.Batches > before && batcher.Waiting == 0);
+        return sending;
+    }
+
+    protected static async Task Until(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("The condition did not come true within 20 s.");
+            }
+            await Task.Delay(10);
+        }
+    }
+
+    /// <summary>
+    /// An open transaction that has written a room's row: on PostgreSQL it holds that row's lock, on
+    /// SQLite the database's write lock, until released.
+    /// </summary>
+    protected sealed class WriteHold : IAsyncDisposable
+    {
+        private readonly AsyncServiceScope scope;
+        private readonly Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction transaction;
+        private bool released;
+
+        private WriteHold(AsyncServiceScope scope, ChatDbContext db, Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction transaction)
+        {
+            this.scope = scope;
+            Db = db;
+            this.transaction = transaction;
+        }
+
+        public ChatDbContext Db { get; }
+
+        public static async Task<WriteHold> TakeAsync(AppFactory app, Guid room)
+        {
+            var scope = app.Services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+            var transaction = await db.Database.BeginTransactionAsync();
+            await db.Chatrooms.Where(c => c.Id == room).ExecuteUpdateAsync(s => s.SetProperty(c => c.LastSeq, c => c.LastSeq));
+            return new WriteHold(scope, db, transaction);
+        }
+
+        public async Task ReleaseAsync()
+        {
+            if (!released)
+            {
+                released = true;
+                await transaction.CommitAsync();
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await transaction.DisposeAsync();
+            await scope.DisposeAsync();
+        }
+    }
+}
+
+public sealed class PostgresSendBatchingTests(PostgresApp app) : SendBatchingTests(app), IClassFixture<PostgresApp>
+{
+    [Fact]
+    public async Task CommandCounts_OneSendAlone_AndABatchOfEight()
+    {
+        var counter = new CommandCounter();
+        var instance = app.StartInstance(settings =>
+        {
+            CommandCounter.Enable(settings);
+            settings["Jwt:SessionCacheSeconds"] = "600"; // no session re-check among the counted commands
+        }, counter);
+        var api = new Api(instance.CreateClient());
+        var batcher = instance.Services.GetRequiredService<SendBatcher>();
+        var senders = new List<Account>();
+        for (var i = 0; i < 8; i++)
+        {
+            senders.Add(await api.RegisterAsync());
+        }
+        var blocker = await api.CreateRoomAsync(senders[0]);
+        var rooms = new List<Guid>();
+        for (var i = 0; i < 4; i++)
+        {
+            rooms.Add(await api.CreateRoomAsync(senders[0], false, senders.Skip(1).Select(s => s.Id).ToArray()));
+        }
+        foreach (var sender in senders)
+        {
+            await api.As(sender).GetAsync("/api/v1/users/me"); // the session check is cached from here on
+        }
+
+        counter.Reset();
+        await api.PostMessageAsync(senders[0], rooms[0], "alone", "alone-1");
+        // The access check (with the sender's name), the repeat lookup, and one statement that claims
+        // the seq, moves the read marker and inserts (its own transaction: no COMMIT round trip).
+        // Before group commit: 6 commands and COMMIT.
+        counter.Count.ShouldBe(3, string.Join("\n", counter.Commands));
+
+        Task<HttpResponseMessage> held;
+        HttpResponseMessage[] sent;
+        await using (var hold = await WriteHold.TakeAsync(app.App, blocker))
+        {
+            held = await StallWriterAsync(batcher, () => api.As(senders[0]).PostAsync(MessagesOf(blocker), new { content = "held" }));
+            var sending = Task.WhenAll(senders.Select((s, i) => api.As(s).PostAsync(MessagesOf(rooms[i % 4]), new { content = $"batched {i}", client_message_id = $"b-{i}" })));
+            await Until(() => batcher.Waiting == 8);
+            counter.Reset(); // the eight access checks are done
+            await hold.ReleaseAsync();
+            sent = await sending;
+        }
+        await (await held).ShouldHaveStatus(HttpStatusCode.Created);
+        foreach (var response in sent)
+        {
+            await response.ShouldHaveStatus(HttpStatusCode.Created);
+        }
+        // The held batch: its one statement. The batch of eight: the repeat lookup and its one statement.
+        counter.Count.ShouldBe(3, string.Join("\n", counter.Commands));
+        counter.Commands.Count(c => c.Contains("INSERT INTO messages", StringComparison.Ordinal)).ShouldBe(2);
+        var seqs = await Task.WhenAll(sent.Select(async r => (await r.Json())["seq"]!.GetValue<long>()));
+        seqs.Order().ShouldBe([1L, 1L, 1L, 2L, 2L, 2L, 2L, 3L]); // two per room; room 0 had "alone" already
+    }
+
+    [Fact]
+    public async Task SameClientMessageIdOnTwoInstancesAtOnce_IsStoredOnce_AndNeitherBatchLosesItsOtherSend()
+    {
+        var a = app.App;
+        var b = app.StartInstance();
+        var apiA = app.Api;
+        var apiB = new Api(b.CreateClient());
+        var me = await apiA.RegisterAsync();
+        var blocker = await apiA.CreateRoomAsync(me);
+        var shared = await apiA.CreateRoomAsync(me);
+        var onlyA = await apiA.CreateRoomAsync(me);
+        var onlyB = await apiA.CreateRoomAsync(me);
+        var batcherA = a.Services.GetRequiredService<SendBatcher>();
+        var batcherB = b.Services.GetRequiredService<SendBatcher>();
+
+        Task<HttpResponseMessage> heldA, heldB;
+        HttpResponseMessage[] fromA, fromB;
+        await using (var first = await WriteHold.TakeAsync(a, blocker))
+        {
+            heldA = await StallWriterAsync(batcherA, () => apiA.As(me).PostAsync(MessagesOf(blocker), new { content = "held on a" }));
+            heldB = await StallWriterAsync(batcherB, () => apiB.As(me).PostAsync(MessagesOf(blocker), new { content = "held on b" }));
+            var body = new { content = "once", client_message_id = "both-1" };
+            var sendingA = Task.WhenAll(apiA.As(me).PostAsync(MessagesOf(shared), body), apiA.As(me).PostAsync(MessagesOf(onlyA), new { content = "a" }));
+            var sendingB = Task.WhenAll(apiB.As(me).PostAsync(MessagesOf(shared), body), apiB.As(me).PostAsync(MessagesOf(onlyB), new { content = "b" }));
+            await Until(() => batcherA.Waiting == 2 && batcherB.Waiting == 2);
+
+            // Both batches look for the repeat, find none, then wait for the shared room's lock: one
+            // commits, the other meets the unique index and is written again send by send.
+            await using (var second = await WriteHold.TakeAsync(a, shared))
+            {
+                await first.ReleaseAsync();
+                await Until(() => WaitingForLocks(second.Db) == 2);
+                await second.ReleaseAsync();
+            }
+            fromA = await sendingA;
+            fromB = await sendingB;
+        }
+
+        await (await heldA).ShouldHaveStatus(HttpStatusCode.Created);
+        await (await heldB).ShouldHaveStatus(HttpStatusCode.Created);
+        new[] { fromA[0].StatusCode, fromB[0].StatusCode }.Order().ShouldBe([HttpStatusCode.OK, HttpStatusCode.Created]);
+        (await fromA[0].Json())["id"].Text().ShouldBe((await fromB[0].Json())["id"].Text());
+        await fromA[1].ShouldHaveStatus(HttpStatusCode.Created);
+        await fromB[1].ShouldHaveStatus(HttpStatusCode.Created);
+        var room = await (await apiA.As(me).GetAsync($"/api/v1/chatrooms/{shared}")).Json();
+        room["last_seq"]!.GetValue<long>().ShouldBe(1); // the failed batch's claim was rolled back: no gap
+        var page = await (await apiA.As(me).GetAsync(MessagesOf(shared))).Json();
+        page["items"]!.AsArray().Count.ShouldBe(1);
+    }
+
+    private static int WaitingForLocks(ChatDbContext db) =>
+        db.Database.SqlQuery<int>($"SELECT count(*)::int AS \"Value\" FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'").Single();
+}
+
+public sealed class SqliteSendBatchingTests(SqliteApp app) : SendBatchingTests(app), IClassFixture<SqliteApp>;
