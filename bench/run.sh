@@ -4,6 +4,7 @@
 #   bash bench/run.sh micro      # the C# micro-benchmarks of bench/SliceChat.Bench (history page,
 #                                # login timing, cross-instance latency), SLICECHAT_BENCH_SAMPLES=300
 #   bash bench/run.sh micro sends [N]  # sends/s of 8 concurrent REST senders over 10 rooms, N runs (3), and their median
+#   bash bench/run.sh micro idle-sockets [count]  # server memory per idle socket (room sockets on one instance)
 #
 # The suite builds the app (Release), starts a throwaway PostgreSQL 15 with default durability
 # (fsync on) and redis-server on free loopback ports (scripts/servers.sh), two SliceChat instances
@@ -32,7 +33,7 @@ if [[ "${1:-suite}" == micro ]]; then
   exit 0
 fi
 if [[ "${1:-suite}" != suite ]]; then
-  echo "usage: bash bench/run.sh [suite|micro [sends [N]]]" >&2
+  echo "usage: bash bench/run.sh [suite|micro [sends [N] | idle-sockets [count]]]" >&2
   exit 2
 fi
 

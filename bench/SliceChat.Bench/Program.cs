@@ -24,6 +24,11 @@ internal static class Benchmarks
 {
     public static async Task Main(string[] args)
     {
+        if (args is ["idle-clients", var url, var clients])
+        {
+            await IdleSockets.ClientsAsync(new Uri(url), int.Parse(clients, System.Globalization.CultureInfo.InvariantCulture));
+            return;
+        }
         // The app's content root, for WebApplicationFactory outside a test project.
         var root = new DirectoryInfo(AppContext.BaseDirectory);
         while (root is not null && !File.Exists(Path.Combine(root.FullName, "SliceChat.sln")))
@@ -48,6 +53,15 @@ internal static class Benchmarks
             await new NpgsqlCommand($"CREATE DATABASE \"{database}\"", admin).ExecuteNonQueryAsync();
         }
         var connectionString = new NpgsqlConnectionStringBuilder(postgres) { Database = database }.ConnectionString;
+        if (args is ["idle-sockets", ..var rest])
+        {
+            await IdleSockets.RunAsync(connectionString, redis, rest is [var count] ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : 3000);
+            NpgsqlConnection.ClearAllPools();
+            await using var drop = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(postgres) { Database = "postgres" }.ConnectionString);
+            await drop.OpenAsync();
+            await new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", drop).ExecuteNonQueryAsync();
+            return;
+        }
 
         await using var a = new Instance(connectionString, redis);
         await using var b = new Instance(connectionString, redis);
@@ -184,11 +198,14 @@ internal sealed class Instance : WebApplicationFactory<Program>
 {
     private readonly string postgres;
     private readonly string redis;
+    private readonly IReadOnlyDictionary<string, string> settings;
 
-    public Instance(string postgres, string redis)
+    /// <param name="settings">More settings, over the benchmark's own.</param>
+    public Instance(string postgres, string redis, IReadOnlyDictionary<string, string>? settings = null)
     {
         this.postgres = postgres;
         this.redis = redis;
+        this.settings = settings ?? new Dictionary<string, string>();
         UseKestrel(0);
         StartServer();
     }
@@ -203,5 +220,9 @@ internal sealed class Instance : WebApplicationFactory<Program>
         builder.UseSetting("Jwt:SigningKey", "benchmark-signing-key-0123456789-abcdefghij");
         builder.UseSetting("Limits:RateLimitingEnabled", "false");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
     }
 }

@@ -41,6 +41,11 @@ public sealed class LimitsOptions
     public int ShutdownPollMilliseconds { get; set; } = 50;
     /// <summary>While the database is unreachable, how long a conversation's feed waits before it reads the newest seq again.</summary>
     public int FeedRetrySeconds { get; set; } = 1;
+    /// <summary>
+    /// How long a conversation's feed waits for a missing seq to arrive over the bus (another instance's
+    /// write still in flight) before it fills the gap from the database; later events wait behind it.
+    /// </summary>
+    public int GapWaitMilliseconds { get; set; } = 50;
     /// <summary>After the bus link comes back, feeds catch up from the database at once, and again after this delay (the bus client re-subscribes in the background).</summary>
     public int ReconnectCatchUpDelaySeconds { get; set; } = 2;
     /// <summary>How long a Redis command may take before the client gives it up (StackExchange.Redis' sync and async timeouts; recovery goes through the database).</summary>

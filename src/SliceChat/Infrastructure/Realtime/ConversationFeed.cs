@@ -11,9 +11,10 @@ namespace SliceChat.Infrastructure.Realtime;
 /// <summary>
 /// One conversation's delivery on this instance, while any local socket follows it. A single loop
 /// handles everything for the conversation in turn (bus events, sockets attaching, sync requests), so
-/// <c>message.created</c> leaves in seq order, once each: a seq already delivered is dropped, and a
-/// gap (a lost publish, a Redis outage, two instances writing at once) is filled from the database
-/// before anything later goes out.
+/// <c>message.created</c> leaves in seq order, once each: a seq already delivered is dropped, and
+/// what comes past a gap waits. A gap is usually another instance's write still on its way over the
+/// bus, so the feed first waits <c>Limits:GapWaitMilliseconds</c> for it; only then (a lost publish,
+/// a Redis outage) is it filled from the database, and what waited goes out after it.
 /// </summary>
 public sealed partial class ConversationFeed
 {
@@ -25,16 +26,31 @@ public sealed partial class ConversationFeed
     private readonly IServiceScopeFactory scopes;
     private readonly int syncReplayMax;
     private readonly TimeSpan retryDelay;
+    private readonly TimeSpan gapWait;
+    private readonly RealtimeMetrics metrics;
+    private readonly TimeProvider time;
     private readonly ILogger logger;
     private long lastSeq;
 
-    public ConversationFeed(Guid chatroomId, ConversationFeeds owner, IMessageBus bus, ChannelNames channels, IServiceScopeFactory scopes, LimitsOptions limits, ILogger logger)
+    // Past a gap (created on the first one): message.created frames by seq, and the other events that
+    // came after them with the highest seq they must follow.
+    private Dictionary<long, ReadOnlyMemory<byte>>? ahead;
+    private Queue<(long AfterSeq, ReadOnlyMemory<byte> Frame)>? held;
+    private long highestAhead;
+    private ITimer? gapTimer;
+    private long gapDeadline;
+
+    public ConversationFeed(Guid chatroomId, ConversationFeeds owner, IMessageBus bus, ChannelNames channels, IServiceScopeFactory scopes,
+        LimitsOptions limits, RealtimeMetrics metrics, TimeProvider time, ILogger logger)
     {
         ChatroomId = chatroomId;
         this.owner = owner;
         this.scopes = scopes;
         syncReplayMax = limits.SyncReplayMax;
         retryDelay = TimeSpan.FromSeconds(limits.FeedRetrySeconds);
+        gapWait = TimeSpan.FromMilliseconds(limits.GapWaitMilliseconds);
+        this.metrics = metrics;
+        this.time = time;
         this.logger = logger;
         _ = RunAsync(bus, channels.Conversation(chatroomId));
     }
@@ -48,6 +64,13 @@ public sealed partial class ConversationFeed
     private sealed record Detach(SocketConnection Socket) : Work;
     private sealed record Sync(SocketConnection Socket, long AfterSeq) : Work;
     private sealed record CatchUp : Work;
+
+    /// <summary>The gap wait ran out; <see cref="Deferred"/> once it has let the work queued meanwhile go first.</summary>
+    private sealed record GapExpired(bool Deferred) : Work
+    {
+        public static readonly GapExpired First = new(false);
+        public static readonly GapExpired Again = new(true);
+    }
 
     /// <param name="afterSeq">Replay to this socket what came after it (a conversation just joined); null = from now on.</param>
     /// <returns>Completes once the socket receives the conversation's events (the feed is subscribed).</returns>
@@ -94,6 +117,7 @@ public sealed partial class ConversationFeed
         }
         finally
         {
+            gapTimer?.Dispose();
             await subscription.DisposeAsync();
         }
     }
@@ -140,7 +164,28 @@ public sealed partial class ConversationFeed
                 await DropNonMembersAsync();
                 await CatchUpAsync();
                 break;
+            case GapExpired expired when ahead is { Count: > 0 }:
+                await OnGapExpiredAsync(expired);
+                break;
         }
+    }
+
+    private async Task OnGapExpiredAsync(GapExpired expired)
+    {
+        var left = time.GetElapsedTime(time.GetTimestamp(), gapDeadline);
+        if (left > TimeSpan.Zero)
+        {
+            gapTimer!.Change(left, Timeout.InfiniteTimeSpan); // a newer gap, with its own window
+            return;
+        }
+        if (!expired.Deferred)
+        {
+            inbox.Writer.TryWrite(GapExpired.Again); // behind what arrived meanwhile: it may hold the missing seq
+            return;
+        }
+        LogGap(logger, ChatroomId, lastSeq + 1, gapWait.TotalMilliseconds);
+        metrics.GapFilled();
+        await CatchUpAsync();
     }
 
     private async Task OnLiveAsync(ReadOnlyMemory<byte> frame)
@@ -154,6 +199,20 @@ public sealed partial class ConversationFeed
             case ChatEvents.Typing:
                 Deliver(frame, ephemeral: true);
                 break;
+            case var _ when ahead is { Count: > 0 }:
+                (held ??= new()).Enqueue((highestAhead, frame)); // it came after what waits past the gap
+                break;
+            default:
+                await OnEventAsync(frame, header);
+                break;
+        }
+    }
+
+    /// <summary>An event other than message.created and typing, in its turn.</summary>
+    private async Task OnEventAsync(ReadOnlyMemory<byte> frame, FrameHeader header)
+    {
+        switch (header.Type)
+        {
             case ChatEvents.MemberLeft when header.UserId is { } userId:
                 Deliver(frame, ephemeral: false);
                 await DropIfGoneAsync(userId);
@@ -171,7 +230,7 @@ public sealed partial class ConversationFeed
         }
     }
 
-    /// <summary>In seq order, once each: a seq delivered already is dropped, a gap is filled from the database first.</summary>
+    /// <summary>In seq order, once each: a seq delivered already is dropped, one past a gap waits for the gap to close.</summary>
     private async Task OnMessageCreatedAsync(ReadOnlyMemory<byte> frame, long seq)
     {
         if (seq <= lastSeq)
@@ -180,15 +239,68 @@ public sealed partial class ConversationFeed
         }
         if (seq > lastSeq + 1)
         {
-            LogGap(logger, ChatroomId, lastSeq, seq);
-            await CatchUpAsync();
-            if (seq <= lastSeq)
+            ahead ??= [];
+            if (ahead.TryAdd(seq, frame))
             {
-                return;
+                highestAhead = Math.Max(highestAhead, seq);
             }
+            if (ahead.Count == 1)
+            {
+                ArmGapWait();
+            }
+            return;
         }
         Deliver(frame, ephemeral: false);
         lastSeq = seq;
+        if (ahead is { Count: > 0 })
+        {
+            await ReleaseAsync(pastHoles: false);
+        }
+    }
+
+    /// <summary>
+    /// Delivers what waited past the gap as far as the seqs run on, and the events that came after them;
+    /// with <paramref name="pastHoles"/> (the database was read: a seq it lacks will never come) all of it.
+    /// </summary>
+    private async Task ReleaseAsync(bool pastHoles)
+    {
+        var advanced = false;
+        while (true)
+        {
+            if (ahead is { Count: > 0 } && (ahead.ContainsKey(lastSeq + 1) || pastHoles))
+            {
+                var seq = ahead.ContainsKey(lastSeq + 1) ? lastSeq + 1 : ahead.Keys.Min();
+                ahead.Remove(seq, out var next);
+                Deliver(next, ephemeral: false);
+                lastSeq = seq;
+                advanced = true;
+            }
+            else if (held is { Count: > 0 } && held.Peek().AfterSeq <= lastSeq)
+            {
+                var (_, frame) = held.Dequeue();
+                await OnEventAsync(frame, FrameHeader.Read(frame.Span));
+            }
+            else
+            {
+                break;
+            }
+        }
+        if (ahead is not { Count: > 0 })
+        {
+            gapTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+        else if (advanced)
+        {
+            ArmGapWait(); // the next gap gets a window of its own
+        }
+    }
+
+    private void ArmGapWait()
+    {
+        gapDeadline = time.GetTimestamp() + (long)(gapWait.TotalSeconds * time.TimestampFrequency);
+        gapTimer ??= time.CreateTimer(static feed => ((ConversationFeed)feed!).inbox.Writer.TryWrite(GapExpired.First), this,
+            Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        gapTimer.Change(gapWait, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>Re-checked: the user may have joined again before their member.left was handled.</summary>
@@ -250,6 +362,14 @@ public sealed partial class ConversationFeed
             }
         }
         while (page.HasMore);
+        if (ahead is { Count: > 0 })
+        {
+            foreach (var seq in ahead.Keys.Where(s => s <= lastSeq).ToList())
+            {
+                ahead.Remove(seq);
+            }
+            await ReleaseAsync(pastHoles: true);
+        }
     }
 
     /// <summary>Sends one socket what it missed after <paramref name="afterSeq"/>, up to what the others have had.</summary>
@@ -279,8 +399,8 @@ public sealed partial class ConversationFeed
         return await query(scope.ServiceProvider.GetRequiredService<TService>());
     }
 
-    [LoggerMessage(LogLevel.Information, "Conversation {ChatroomId}: seq {Seq} arrived after {LastSeq}; filling the gap from the database")]
-    private static partial void LogGap(ILogger logger, Guid chatroomId, long lastSeq, long seq);
+    [LoggerMessage(LogLevel.Information, "Conversation {ChatroomId}: seq {Seq} did not arrive within {WaitMilliseconds} ms; filling the gap from the database")]
+    private static partial void LogGap(ILogger logger, Guid chatroomId, long seq, double waitMilliseconds);
 
     [LoggerMessage(LogLevel.Error, "Conversation {ChatroomId}: delivery work failed")]
     private static partial void LogWorkFailed(ILogger logger, Exception exception, Guid chatroomId);

@@ -16,10 +16,15 @@ public sealed class ConversationFeeds
     private readonly ChannelNames channels;
     private readonly IServiceScopeFactory scopes;
     private readonly IOptions<LimitsOptions> limits;
+    private readonly RealtimeMetrics metrics;
+    private readonly TimeProvider time;
     private readonly ILogger<ConversationFeed> logger;
 
-    public ConversationFeeds(IMessageBus bus, ChannelNames channels, IServiceScopeFactory scopes, IOptions<LimitsOptions> limits, ILogger<ConversationFeed> logger)
+    public ConversationFeeds(IMessageBus bus, ChannelNames channels, IServiceScopeFactory scopes, IOptions<LimitsOptions> limits,
+        RealtimeMetrics metrics, TimeProvider time, ILogger<ConversationFeed> logger)
     {
+        this.metrics = metrics;
+        this.time = time;
         this.bus = bus;
         this.channels = channels;
         this.scopes = scopes;
@@ -44,7 +49,7 @@ public sealed class ConversationFeeds
                 feeds[chatroomId] = (entry.Feed, entry.Followers + 1);
                 return entry.Feed.Add(socket, afterSeq);
             }
-            var feed = new ConversationFeed(chatroomId, this, bus, channels, scopes, limits.Value, logger);
+            var feed = new ConversationFeed(chatroomId, this, bus, channels, scopes, limits.Value, metrics, time, logger);
             feeds[chatroomId] = (feed, 1);
             return feed.Add(socket, afterSeq);
         }

@@ -8,6 +8,7 @@ public static class RealtimeServices
     public static WebApplicationBuilder AddRealtime(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<RealtimeMetrics>();
         builder.Services.AddSingleton<ConversationFeeds>();
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ConnectionRegistry>());

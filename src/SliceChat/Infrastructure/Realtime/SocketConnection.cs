@@ -119,6 +119,7 @@ public sealed partial class SocketConnection : IDisposable
         {
             return; // the session ended meanwhile
         }
+        queue.Writer.TryComplete(); // the writer's wait ends
         socket.Abort();
     }
 
@@ -131,15 +132,7 @@ public sealed partial class SocketConnection : IDisposable
         try
         {
             await ready.WaitAsync(aborted.Token);
-            await foreach (var frame in queue.Reader.ReadAllAsync(aborted.Token))
-            {
-                Interlocked.Decrement(ref queued);
-                if (Volatile.Read(ref closeRequest) is { Drain: false })
-                {
-                    break;
-                }
-                await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, aborted.Token);
-            }
+            await SendQueuedAsync();
             var close = Volatile.Read(ref closeRequest) ?? new CloseRequest(WebSocketCloseStatus.NormalClosure, "", true);
             if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
@@ -151,6 +144,28 @@ public sealed partial class SocketConnection : IDisposable
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or ObjectDisposedException)
         {
             Abort();
+        }
+    }
+
+    /// <summary>
+    /// Sends what is queued until the queue completes (closing or aborted) or a close without drain comes.
+    /// The wait takes no token: a cancellable wait on a channel allocates for every frame, so
+    /// <see cref="Abort"/> completes the queue instead.
+    /// </summary>
+    private async Task SendQueuedAsync()
+    {
+        var reader = queue.Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            while (reader.TryRead(out var frame))
+            {
+                Interlocked.Decrement(ref queued);
+                if (aborted.IsCancellationRequested || Volatile.Read(ref closeRequest) is { Drain: false })
+                {
+                    return;
+                }
+                await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, aborted.Token);
+            }
         }
     }
 

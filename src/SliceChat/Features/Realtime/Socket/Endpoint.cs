@@ -27,7 +27,7 @@ public sealed record Request : CallerRequest
 /// The WebSocket endpoints: a GET that accepts the upgrade. Everything that can refuse a socket (token, room
 /// visibility, membership) answers before the upgrade, as plain HTTP problem details.
 /// </summary>
-public sealed class Endpoint(ChatroomAccess access) : Endpoint<Request, Results<EmptyHttpResult, ProblemHttpResult>>
+public sealed class Endpoint(IServiceScopeFactory scopes) : Endpoint<Request, Results<EmptyHttpResult, ProblemHttpResult>>
 {
     public override void Configure()
     {
@@ -47,7 +47,9 @@ public sealed class Endpoint(ChatroomAccess access) : Endpoint<Request, Results<
         }
         if (request.ChatroomId is { } chatroomId)
         {
-            var room = await access.FindAsync(chatroomId, request.CallerId, ct);
+            // In a scope of its own: the request's scope lives as long as the socket, and would keep a DbContext per socket.
+            await using var scope = scopes.CreateAsyncScope();
+            var room = await scope.ServiceProvider.GetRequiredService<ChatroomAccess>().FindAsync(chatroomId, request.CallerId, ct);
             if (room is null)
             {
                 return Problems.ChatroomNotFound();

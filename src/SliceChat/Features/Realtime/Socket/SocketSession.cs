@@ -27,7 +27,7 @@ public sealed partial class SocketSession(
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
         connection = new SocketConnection(socket, caller.Id, caller.SessionId, expiresAt, scope, roomId,
             options.SocketQueueCapacity, TimeSpan.FromSeconds(options.SocketCloseTimeoutSeconds), logger);
-        using var receiver = new FrameReceiver(socket, connection, options);
+        var receiver = new FrameReceiver(socket, connection, options);
         var dispatcher = ActivatorUtilities.CreateInstance<FrameDispatcher>(services, new SocketClient(connection, caller));
         var follower = ActivatorUtilities.CreateInstance<ConversationFollower>(services, connection);
         registry.Add(connection);

@@ -1,0 +1,214 @@
+// What a socket costs the server: `bash bench/run.sh idle-sockets [count]` (default 3,000).
+// One app instance on a real Kestrel port; the client sockets live in a child process (this same
+// program, `idle-clients`), so that only the server's memory is in the numbers.
+//   1. idle: GC heap (live bytes after a full collection) and working set, before and after opening
+//      `count` room sockets that have had their ready frame, divided by `count`;
+//   2. per delivery: bytes the server allocates per message.created with `count` sockets in the room,
+//      against the same with one socket, divided by the extra sockets.
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using SliceChat.Infrastructure.Realtime;
+
+namespace SliceChat.Bench;
+
+internal static class IdleSockets
+{
+    private const int Messages = 200;
+
+    public static async Task RunAsync(string connectionString, string redis, int count)
+    {
+        // Rate limiting on, as in production (each socket has its frame budget), with room for the posts below.
+        await using var server = new Instance(connectionString, redis, new Dictionary<string, string>
+        {
+            ["Limits:RateLimitingEnabled"] = "true",
+            ["Limits:MessagesPerMinute"] = "1000000",
+        });
+        var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+        var http = new HttpClient { BaseAddress = server.Address };
+        var username = "idle" + Guid.NewGuid().ToString("N")[..8];
+        (await http.PostAsJsonAsync("/api/v1/auth/register", new { username, email = $"{username}@example.com", password = "benchmark password" }, json)).EnsureSuccessStatusCode();
+        var login = await (await http.PostAsJsonAsync("/api/v1/auth/login", new { username, password = "benchmark password" }, json)).Content.ReadFromJsonAsync<JsonElement>();
+        var token = login.GetProperty("access_token").GetString()!;
+        http.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        var room = (await (await http.PostAsJsonAsync("/api/v1/chatrooms", new { name = "idle sockets" }, json)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetGuid();
+        var registry = server.Services.GetRequiredService<ConnectionRegistry>();
+        var url = new Uri(new UriBuilder(server.Address) { Scheme = "ws" }.Uri, $"/ws/chatrooms/{room}?token={token}");
+
+        async Task PostAsync(int messages)
+        {
+            for (var i = 0; i < messages; i++)
+            {
+                (await http.PostAsJsonAsync($"/api/v1/chatrooms/{room}/messages", new { content = $"message {i}" }, json)).EnsureSuccessStatusCode();
+            }
+            while (registry.QueuedFrames > 0)
+            {
+                await Task.Delay(10);
+            }
+        }
+
+        // Warm-up: JIT, pools, the room's feed, with a few sockets and messages.
+        using (var warm = Clients(url, 50))
+        {
+            await warm.ExpectAsync("ready");
+            await PostAsync(20);
+            warm.Send("exit");
+            await warm.Process.WaitForExitAsync();
+        }
+        while (registry.Sockets.Count > 0)
+        {
+            await Task.Delay(50);
+        }
+
+        var (heapBefore, setBefore) = Measure();
+        using var clients = Clients(url, count);
+        await clients.ExpectAsync("ready");
+        while (registry.Sockets.Count < count)
+        {
+            await Task.Delay(50);
+        }
+        await Task.Delay(2000);
+        var (heapAfter, setAfter) = Measure();
+        if (int.TryParse(Environment.GetEnvironmentVariable("SLICECHAT_BENCH_HOLD_SECONDS"), out var hold))
+        {
+            Console.WriteLine($"holding {hold} s with the sockets open (pid {Environment.ProcessId}), e.g. for dotnet-gcdump");
+            await Task.Delay(TimeSpan.FromSeconds(hold));
+        }
+
+        var allocatedMany = await AllocatedAsync(() => PostAsync(Messages));
+        clients.Send("trim");
+        await clients.ExpectAsync("trimmed");
+        while (registry.Sockets.Count > 1)
+        {
+            await Task.Delay(50);
+        }
+        var allocatedOne = await AllocatedAsync(() => PostAsync(Messages));
+        clients.Send("exit");
+        await clients.Process.WaitForExitAsync();
+
+        Console.WriteLine($"idle sockets: {count}; GC heap {(heapAfter - heapBefore) / (double)count:0} B/socket; " +
+            $"working set {(setAfter - setBefore) / (double)count:0} B/socket; " +
+            $"allocated per delivery {(allocatedMany - allocatedOne) / (double)Messages / (count - 1):0.0} B " +
+            $"({allocatedMany / Messages} B/message with {count} sockets, {allocatedOne / Messages} B/message with 1)");
+    }
+
+    private static (long Heap, long WorkingSet) Measure()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+            GC.WaitForPendingFinalizers();
+        }
+        using var self = Process.GetCurrentProcess();
+        return (GC.GetTotalMemory(forceFullCollection: true), self.WorkingSet64);
+    }
+
+    private static async Task<long> AllocatedAsync(Func<Task> action)
+    {
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        await action();
+        return GC.GetTotalAllocatedBytes(precise: true) - before;
+    }
+
+    private static ClientProcess Clients(Uri url, int count)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardInput = true, RedirectStandardOutput = true };
+        if (Path.GetFileName(Environment.ProcessPath!) is "dotnet" or "dotnet.exe")
+        {
+            start.ArgumentList.Add(typeof(IdleSockets).Assembly.Location); // `dotnet SliceChat.Bench.dll`
+        }
+        start.ArgumentList.Add("idle-clients");
+        start.ArgumentList.Add(url.ToString());
+        start.ArgumentList.Add(count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return new ClientProcess(Process.Start(start)!);
+    }
+
+    private sealed class ClientProcess(Process process) : IDisposable
+    {
+        public Process Process { get; } = process;
+
+        public async Task ExpectAsync(string line)
+        {
+            var got = await Process.StandardOutput.ReadLineAsync();
+            if (got != line)
+            {
+                throw new InvalidOperationException($"The client process said '{got}', not '{line}'.");
+            }
+        }
+
+        public void Send(string command)
+        {
+            Process.StandardInput.WriteLine(command);
+            Process.StandardInput.Flush();
+        }
+
+        public void Dispose() => Process.Dispose();
+    }
+
+    /// <summary>The child process: opens the sockets, reads every frame, and obeys "trim" and "exit" on stdin.</summary>
+    public static async Task ClientsAsync(Uri url, int count)
+    {
+        var sockets = new List<ClientWebSocket>(count);
+        var readers = new List<Task>(count);
+        using var gate = new SemaphoreSlim(64);
+        var opening = Enumerable.Range(0, count).Select(async _ =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var socket = new ClientWebSocket();
+                await socket.ConnectAsync(url, CancellationToken.None);
+                var buffer = new byte[4096];
+                await socket.ReceiveAsync(buffer, CancellationToken.None); // ready
+                lock (sockets)
+                {
+                    sockets.Add(socket);
+                    readers.Add(ReadAsync(socket, buffer));
+                }
+            }
+            finally
+            {
+                gate.Release();
+            }
+        });
+        await Task.WhenAll(opening);
+        Console.WriteLine("ready");
+        while (Console.ReadLine() is { } command)
+        {
+            if (command == "trim")
+            {
+                foreach (var socket in sockets.Skip(1))
+                {
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+                }
+                Console.WriteLine("trimmed");
+            }
+            else if (command == "exit")
+            {
+                break;
+            }
+        }
+        foreach (var socket in sockets)
+        {
+            socket.Abort();
+        }
+    }
+
+    private static async Task ReadAsync(ClientWebSocket socket, byte[] buffer)
+    {
+        try
+        {
+            while ((await socket.ReceiveAsync(buffer, CancellationToken.None)).MessageType != WebSocketMessageType.Close)
+            {
+            }
+        }
+        catch (WebSocketException)
+        {
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}

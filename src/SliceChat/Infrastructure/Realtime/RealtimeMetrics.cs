@@ -1,0 +1,31 @@
+using System.Diagnostics.Metrics;
+
+namespace SliceChat.Infrastructure.Realtime;
+
+/// <summary>
+/// The real-time layer's instruments, on the <c>SliceChat.Realtime</c> meter (one per app instance,
+/// from the host's <see cref="IMeterFactory"/>), for OpenTelemetry or <c>dotnet-counters</c> to read.
+/// </summary>
+public sealed class RealtimeMetrics
+{
+    public const string MeterName = "SliceChat.Realtime";
+
+    private readonly Counter<long> gapFills;
+    private long gapFillCount;
+
+    public RealtimeMetrics(IMeterFactory meters)
+    {
+        var meter = meters.Create(MeterName);
+        gapFills = meter.CreateCounter<long>("slicechat.gap_fills", unit: "{fill}",
+            description: "Seq gaps in a conversation's live events that were filled from the database (a lost publish, a bus outage), not by the bus within Limits:GapWaitMilliseconds.");
+    }
+
+    /// <summary>Gap fills on this instance since it started.</summary>
+    public long GapFills => Interlocked.Read(ref gapFillCount);
+
+    public void GapFilled()
+    {
+        Interlocked.Increment(ref gapFillCount);
+        gapFills.Add(1);
+    }
+}
