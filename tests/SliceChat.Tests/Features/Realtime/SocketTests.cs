@@ -120,16 +120,25 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
         userSocket.IsClosed.ShouldBeFalse();
     }
 
-    [Fact]
-    public async Task Typing_AfterARename_CarriesTheCurrentName()
+    /// <summary>Two members of one room, each with a ready user socket (the caller disposes them).</summary>
+    private async Task<(Account Me, Account Friend, Guid Room, ChatSocket Mine, ChatSocket Theirs)> TwoMembersOnUserSocketsAsync()
     {
         var me = await Api.RegisterAsync();
         var friend = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(me, false, friend.Id);
-        await using var mine = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, me.AccessToken);
-        await using var theirs = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, friend.AccessToken);
+        var mine = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, me.AccessToken);
+        var theirs = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, friend.AccessToken);
         await mine.NextAsync("ready");
         await theirs.NextAsync("ready");
+        return (me, friend, room, mine, theirs);
+    }
+
+    [Fact]
+    public async Task Typing_AfterARename_CarriesTheCurrentName()
+    {
+        var (me, friend, room, mine, theirs) = await TwoMembersOnUserSocketsAsync();
+        await using var _ = mine;
+        await using var __ = theirs;
 
         var renamed = Api.UniqueName("renamed");
         await (await Api.As(me).PatchAsync(ApiRoutes.Me, new { username = renamed, current_password = me.Password })).ShouldHaveStatus(System.Net.HttpStatusCode.OK);
@@ -140,13 +149,9 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
     [Fact]
     public async Task MessageSendFrame_TypingReadPingAndSync_Work()
     {
-        var me = await Api.RegisterAsync();
-        var friend = await Api.RegisterAsync();
-        var room = await Api.CreateRoomAsync(me, false, friend.Id);
-        await using var mine = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, me.AccessToken);
-        await using var theirs = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, friend.AccessToken);
-        await mine.NextAsync("ready");
-        await theirs.NextAsync("ready");
+        var (me, friend, room, mine, theirs) = await TwoMembersOnUserSocketsAsync();
+        await using var _ = mine;
+        await using var __ = theirs;
 
         await mine.SendAsync(new { type = "message.send", chatroom_id = room, content = "typed frame" });
         (await theirs.NextAsync("message.created"))["content"].Text().ShouldBe("typed frame");
