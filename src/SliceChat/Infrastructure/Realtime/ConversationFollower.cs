@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -40,6 +41,31 @@ public sealed partial class ConversationFollower(
             conversations.Add(feeds.Follow(socket, socket.RoomId!.Value, afterSeq: null));
         }
         await Task.WhenAll(conversations).WaitAsync(TimeSpan.FromSeconds(limits.Value.SocketFollowTimeoutSeconds), socket.Aborted);
+        await DropGoneAsync([.. socket.Following.Keys]);
+    }
+
+    /// <summary>
+    /// Checked in the database once the socket is attached: a removal committed before that point may have
+    /// sent its member.left before the feed had the socket, so only this check sees it. A room socket closes
+    /// (4403); a user socket stops following. A removal after it reaches the feed as an event.
+    /// </summary>
+    public async Task DropGoneAsync(IReadOnlyCollection<Guid> chatroomIds)
+    {
+        if (chatroomIds.Count == 0)
+        {
+            return;
+        }
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+        var still = await db.Members.Where(m => m.UserId == socket.UserId && chatroomIds.Contains(m.ChatroomId)).Select(m => m.ChatroomId).ToListAsync();
+        foreach (var gone in chatroomIds.Except(still))
+        {
+            if (socket.Scope == SocketScope.Room)
+            {
+                socket.Close((WebSocketCloseStatus)CloseCodes.RemovedFromRoom, "no longer a member of the room", drain: true);
+            }
+            feeds.Unfollow(socket, gone);
+        }
     }
 
     /// <summary>From now on, a bus reconnect makes the socket follow what the database says its user is in.</summary>
@@ -84,12 +110,28 @@ public sealed partial class ConversationFollower(
         }
     });
 
+    /// <summary>A join announced on the user's channel is followed, then checked: a bus message alone proves no membership.</summary>
     private void OnJoined(ReadOnlyMemory<byte> message)
     {
         var follow = JsonSerializer.Deserialize<FollowConversation>(message.Span, SliceServices.JsonOptions);
         if (follow is not null)
         {
-            _ = feeds.Follow(socket, follow.ChatroomId, follow.AfterSeq);
+            _ = FollowCheckedAsync(follow);
+        }
+    }
+
+    private async Task FollowCheckedAsync(FollowConversation follow)
+    {
+        try
+        {
+            await feeds.Follow(socket, follow.ChatroomId, follow.AfterSeq);
+            await DropGoneAsync([follow.ChatroomId]);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Not knowing is not being a member.
+            feeds.Unfollow(socket, follow.ChatroomId);
+            LogFailed(logger, e, socket.Id);
         }
     }
 

@@ -1,6 +1,8 @@
 using SliceChat.Features;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using SliceChat.Tests.Support;
 
 namespace SliceChat.Tests.Features.Realtime;
@@ -247,6 +249,66 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
         text.Length.ShouldBe(16 * 1024);
         await socket.SendTextAsync(text);
         await socket.NextAsync("pong");
+    }
+
+    /// <summary>A removal whose member.left the socket never saw (deleted behind the events' back here).</summary>
+    private async Task RemoveSilentlyAsync(Guid room, Guid userId)
+    {
+        await using var scope = app.App.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<SliceChat.Infrastructure.Persistence.ChatDbContext>();
+        await db.Members.Where(m => m.ChatroomId == room && m.UserId == userId).ExecuteDeleteAsync();
+    }
+
+    [Fact]
+    public async Task Sync_AfterAnUnseenRemoval_ReplaysNothing_AndStopsFollowing()
+    {
+        var (me, friend, room, mine, theirs) = await TwoMembersOnUserSocketsAsync();
+        await using var _ = mine;
+        await using var __ = theirs;
+        await Api.PostMessageAsync(me, room, "before");
+        await theirs.NextAsync(f => IsMessage(f, "before"));
+
+        await RemoveSilentlyAsync(room, friend.Id);
+        await theirs.SendAsync(new { type = "sync", chatroom_id = room, after_seq = 0 });
+        (await theirs.NextAsync("error"))["code"].Text().ShouldBe("forbidden");
+        await Api.PostMessageAsync(me, room, "after");
+        await mine.NextAsync(f => IsMessage(f, "after"));
+        (await theirs.DrainAsync(TimeSpan.FromMilliseconds(500))).ShouldNotContain(f => f["type"]!.GetValue<string>() == "message.created");
+        theirs.IsClosed.ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task RoomSocket_SyncAfterAnUnseenRemoval_ClosesWith4403()
+    {
+        var owner = await Api.RegisterAsync();
+        var member = await Api.RegisterAsync();
+        var room = await Api.CreateRoomAsync(owner, true, member.Id);
+        await using var socket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), member.AccessToken);
+        await socket.NextAsync("ready");
+
+        await RemoveSilentlyAsync(room, member.Id);
+        await socket.SendAsync(new { type = "sync", chatroom_id = room, after_seq = 0 });
+        ((int?)await socket.ClosedAsync(TimeSpan.FromSeconds(3))).ShouldBe(4403);
+    }
+
+    [Fact]
+    public async Task FollowFromTheBus_ForANonMember_IsIgnored()
+    {
+        var me = await Api.RegisterAsync();
+        var owner = await Api.RegisterAsync();
+        var privateRoom = await Api.CreateRoomAsync(owner, isPrivate: true);
+        await using var socket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, me.AccessToken);
+        await socket.NextAsync("ready");
+
+        // A follow nobody entitled them to: a bus message is no proof of membership.
+        var bus = app.App.Services.GetRequiredService<SliceChat.Infrastructure.Messaging.IMessageBus>();
+        var channels = app.App.Services.GetRequiredService<SliceChat.Infrastructure.Messaging.ChannelNames>();
+        await bus.PublishAsync(channels.User(me.Id), System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(
+            new SliceChat.Infrastructure.Conversations.FollowConversation(privateRoom, 0), SliceChat.Infrastructure.Slices.SliceServices.JsonOptions));
+        await Task.Delay(300);
+        await Api.PostMessageAsync(owner, privateRoom, "secret");
+
+        (await socket.DrainAsync(TimeSpan.FromMilliseconds(700))).ShouldNotContain(f => IsMessage(f, "secret"));
     }
 
     [Fact]

@@ -18,13 +18,13 @@ public sealed class FrameDispatcher
     private readonly SyncHandler sync;
     private readonly AuthHandler auth;
 
-    public FrameDispatcher(SocketClient client, IServiceProvider services)
+    public FrameDispatcher(SocketClient client, ConversationFollower follower, IServiceProvider services)
     {
         this.client = client;
         send = ActivatorUtilities.CreateInstance<SendHandler>(services, client);
         typing = ActivatorUtilities.CreateInstance<TypingHandler>(services, client);
         read = ActivatorUtilities.CreateInstance<ReadHandler>(services, client);
-        sync = ActivatorUtilities.CreateInstance<SyncHandler>(services, client);
+        sync = ActivatorUtilities.CreateInstance<SyncHandler>(services, client, follower);
         auth = ActivatorUtilities.CreateInstance<AuthHandler>(services, client);
     }
 
@@ -70,8 +70,7 @@ public sealed class FrameDispatcher
             case { Type: "read", ChatroomId: { } chatroomId, Seq: { } seq }:
                 return read.HandleAsync(chatroomId, seq);
             case { Type: "sync", ChatroomId: { } chatroomId, AfterSeq: { } afterSeq }:
-                sync.Handle(chatroomId, afterSeq);
-                break;
+                return sync.HandleAsync(chatroomId, afterSeq);
             case { Type: "auth", Token: { Length: > 0 } token }:
                 return auth.HandleAsync(token);
             case { Type: "ping" }:

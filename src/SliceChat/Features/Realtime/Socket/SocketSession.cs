@@ -28,8 +28,8 @@ public sealed partial class SocketSession(
         connection = new SocketConnection(socket, caller.Id, caller.SessionId, expiresAt, scope, roomId,
             options.SocketQueueCapacity, TimeSpan.FromSeconds(options.SocketCloseTimeoutSeconds), logger);
         var receiver = new FrameReceiver(socket, connection, options);
-        var dispatcher = ActivatorUtilities.CreateInstance<FrameDispatcher>(services, new SocketClient(connection, caller));
         var follower = ActivatorUtilities.CreateInstance<ConversationFollower>(services, connection);
+        var dispatcher = ActivatorUtilities.CreateInstance<FrameDispatcher>(services, new SocketClient(connection, caller), follower);
         registry.Add(connection);
         // "ready" goes first, and only once the socket receives its conversations' events.
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
