@@ -54,15 +54,11 @@ public sealed class Accounts(ChatDbContext db, PasswordHasher hasher)
     public void SetPassword(User user, string password) => user.PasswordHash = hasher.HashPassword(user, password);
 
     /// <summary>
-    /// Saves the account, answering which of username and email another account holds (null when saved).
-    /// Checked first for a clear message; the unique indexes decide races.
+    /// Saves the account; when a unique index refuses it (another account took the name or email since
+    /// <see cref="TakenAsync"/>), answers which of the two, else null.
     /// </summary>
     public async Task<string?> SaveAsync(User user, CancellationToken ct)
     {
-        if (await TakenAsync(user, ct) is { } taken)
-        {
-            return taken;
-        }
         try
         {
             await db.SaveChangesAsync(ct);
@@ -74,7 +70,7 @@ public sealed class Accounts(ChatDbContext db, PasswordHasher hasher)
         }
     }
 
-    /// <summary>Which of the account's new username and email another account holds, if any (not yet a guarantee: see <see cref="SaveAsync"/>).</summary>
+    /// <summary>Which of the account's new username and email another account holds, if any, for a clear 409 before the save (the indexes decide races).</summary>
     public async Task<string?> TakenAsync(User user, CancellationToken ct)
     {
         var entry = db.Entry(user);

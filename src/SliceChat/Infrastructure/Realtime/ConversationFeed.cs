@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
@@ -315,15 +314,10 @@ public sealed partial class ConversationFeed
         }
     }
 
-    /// <summary>The socket's user is no longer in the conversation: a room socket closes, a user socket stops following.</summary>
     private void Drop(SocketConnection socket)
     {
         sockets.Remove(socket);
-        if (socket.Scope == SocketScope.Room)
-        {
-            socket.Close((WebSocketCloseStatus)CloseCodes.RemovedFromRoom, "no longer a member of the room", drain: true);
-        }
-        owner.Unfollow(socket, ChatroomId);
+        owner.Drop(socket, ChatroomId);
     }
 
     /// <summary>After an outage, membership events may have been lost: whoever is no longer a member stops receiving.</summary>

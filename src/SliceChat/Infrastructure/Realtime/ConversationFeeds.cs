@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Messaging;
@@ -74,6 +75,16 @@ public sealed class ConversationFeeds
                 feeds[chatroomId] = (entry.Feed, entry.Followers - 1);
             }
         }
+    }
+
+    /// <summary>The socket's user is no longer in the conversation: a room socket closes (4403), a user socket stops following.</summary>
+    public void Drop(SocketConnection socket, Guid chatroomId)
+    {
+        if (socket.Scope == SocketScope.Room)
+        {
+            socket.Close((WebSocketCloseStatus)CloseCodes.RemovedFromRoom, "no longer a member of the room", drain: true);
+        }
+        Unfollow(socket, chatroomId);
     }
 
     public void UnfollowAll(SocketConnection socket)

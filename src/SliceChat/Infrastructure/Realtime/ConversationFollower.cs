@@ -1,4 +1,3 @@
-using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -60,11 +59,7 @@ public sealed partial class ConversationFollower(
         var still = await db.Members.Where(m => m.UserId == socket.UserId && chatroomIds.Contains(m.ChatroomId)).Select(m => m.ChatroomId).ToListAsync();
         foreach (var gone in chatroomIds.Except(still))
         {
-            if (socket.Scope == SocketScope.Room)
-            {
-                socket.Close((WebSocketCloseStatus)CloseCodes.RemovedFromRoom, "no longer a member of the room", drain: true);
-            }
-            feeds.Unfollow(socket, gone);
+            feeds.Drop(socket, gone);
         }
     }
 

@@ -25,7 +25,7 @@ public sealed class SyncHandler(SocketClient client, ConversationFeeds feeds, Co
             }
             catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException)
             {
-                client.Reply(SocketFrames.Error("unavailable", "The database is unreachable; try again shortly."));
+                client.Reply(SocketFrames.Unavailable);
                 return;
             }
         }

@@ -29,7 +29,7 @@ public sealed class TypingHandler(SocketClient client, RateLimits rateLimits, Ch
         }
         catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException)
         {
-            client.Reply(SocketFrames.Error("unavailable", "The database is unreachable; try again shortly."));
+            client.Reply(SocketFrames.Unavailable);
             return;
         }
         await events.PublishAsync(chatroomId, ChatEvents.Typing, new TypingBody(chatroomId, client.User.Id, username));

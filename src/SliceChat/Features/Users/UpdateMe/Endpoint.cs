@@ -31,7 +31,7 @@ public sealed class Endpoint(Accounts accounts, LoginSessions sessions) : Endpoi
         {
             accounts.SetPassword(user, request.Password);
         }
-        if (await accounts.SaveAsync(user, ct) is { } taken)
+        if ((await accounts.TakenAsync(user, ct) ?? await accounts.SaveAsync(user, ct)) is { } taken)
         {
             return Problems.Conflict(taken);
         }
