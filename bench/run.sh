@@ -16,6 +16,7 @@
 #   BENCH_SCENARIOS=a,b,c,d,e,f   which scenarios (default: all)
 #   BENCH_RUNS=3                  runs per target and scenario (medians are reported)
 #   BENCH_DURATION=10             seconds per run
+#   BENCH_WARMUP=10               unmeasured seconds of each scenario's load per target before its runs
 #   BENCH_C_SOCKETS=5000          sockets in scenario c (e.g. 40000 for 20,000 per instance)
 #   BENCH_C_MESSAGES=10           broadcasts in scenario c
 #   BENCH_E_RATE=10               messages per second of scenario e's sender

@@ -10,6 +10,7 @@
 #   PG_BIN                        PostgreSQL binaries (default: /usr/lib/postgresql/15/bin)
 #   SLICECHAT_PG_DURABLE=1        keep PostgreSQL's default durability (fsync, synchronous_commit,
 #                                 full_page_writes on), for benchmarks; tests turn them off for speed
+#   SLICECHAT_PG_OPTIONS          more server options, e.g. "-c shared_preload_libraries=pg_stat_statements"
 
 PG_BIN="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 
@@ -112,7 +113,7 @@ else
   fi
   PG_STARTED=1
   if ! as_postgres "$PG_BIN/pg_ctl" start -D "$PG_DIR/data" -l "$PG_DIR/postgres.log" -w -t 60 \
-      -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 $PG_DURABILITY -c max_connections=300" \
+      -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 $PG_DURABILITY -c max_connections=300 ${SLICECHAT_PG_OPTIONS:-}" \
       >/dev/null; then
     cat "$PG_DIR/postgres.log" >&2 2>/dev/null || true; log "PostgreSQL failed to start"; exit 1
   fi

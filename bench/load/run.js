@@ -5,7 +5,7 @@
 //   BENCH_PEER_URLS=http://127.0.0.1:3001,http://127.0.0.1:3002
 //   BENCH_PIDS_APP=pid,pid BENCH_PIDS_PEER=pid,pid BENCH_PID_REDIS=pid BENCH_PID_POSTMASTER=pid
 //   BENCH_PG_HOST / BENCH_PG_PORT / BENCH_PG_DB / PG_BIN      (seeding, pgbench)
-// Knobs: BENCH_SCENARIOS=a,b,c,d,e,f  BENCH_RUNS=3  BENCH_DURATION=10 (s)  BENCH_C_SOCKETS=5000
+// Knobs: BENCH_SCENARIOS=a,b,c,d,e,f  BENCH_RUNS=3  BENCH_DURATION=10 (s)  BENCH_WARMUP=10 (s)  BENCH_C_SOCKETS=5000
 //   BENCH_E_RATE=10 (msg/s)  BENCH_F_SAMPLES=200  BENCH_F_MESSAGES=1000000
 'use strict';
 const fs = require('node:fs');
@@ -20,6 +20,9 @@ const PEER = env('BENCH_PEER_URLS', '').split(',').filter(Boolean);
 const SCENARIOS = env('BENCH_SCENARIOS', 'a,b,c,d,e,f').split(',').map((s) => s.trim()).filter(Boolean);
 const RUNS = Number(env('BENCH_RUNS', 3));
 const DURATION = Number(env('BENCH_DURATION', 10));
+// Unmeasured load before a scenario's first measured run of each target, so both are measured warm
+// (.NET's tiered JIT recompiles the hot path for seconds after it first runs; V8 warms up too).
+const WARMUP = Number(env('BENCH_WARMUP', 10));
 const C_SOCKETS = Number(env('BENCH_C_SOCKETS', 5000));
 const C_MESSAGES = Number(env('BENCH_C_MESSAGES', 10));
 const E_RATE = Number(env('BENCH_E_RATE', 10));
@@ -259,15 +262,22 @@ async function settle() {
 function sumRss(names) { return names.reduce((a, n) => a + meter.rssKb(n), 0); }
 
 // ---- scenarios ------------------------------------------------------------------------------------
-let results = { started_at: new Date().toISOString(), machine: machine(), config: { RUNS, DURATION, C_SOCKETS, C_MESSAGES, E_RATE, F_SAMPLES, F_MESSAGES, SCENARIOS }, scenarios: {} };
+let results = { started_at: new Date().toISOString(), machine: machine(), config: { RUNS, DURATION, WARMUP, C_SOCKETS, C_MESSAGES, E_RATE, F_SAMPLES, F_MESSAGES, SCENARIOS }, scenarios: {} };
 
 function machine() {
   const cpu = (fs.readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/) || [])[1] || os.cpus()[0]?.model;
   return { nproc: os.cpus().length, memory_gib: +(os.totalmem() / 2 ** 30).toFixed(1), cpu_model: cpu, kernel: os.release(), node: process.version };
 }
 
-async function interleaved(name, runOne) {
+/** runOne(target, durationS?) does one run; with warmUp, each target first gets an unmeasured run of WARMUP seconds. */
+async function interleaved(name, runOne, { warmUp = true } = {}) {
   const runs = { slicechat: [], peer: [] };
+  if (warmUp && WARMUP > 0) {
+    for (const t of ['peer', 'slicechat']) {
+      log(`${name}: warm-up ${t} (${WARMUP} s)`);
+      await runOne(t, WARMUP);
+    }
+  }
   for (let r = 0; r < RUNS; r++) {
     const order = r % 2 === 0 ? ['peer', 'slicechat'] : ['slicechat', 'peer'];
     for (const t of order) {
@@ -297,11 +307,11 @@ const specRooms = (target, list, senders) => list.map((r) => ({ id: target === '
 const scenarios = {
   async a() {
     const rooms = await roomsAB();
-    return { runs: await interleaved('a', (t) => broadcastRun(t, { rooms: specRooms(t, rooms, [0, 1]), mode: 'window', window: 8 })) };
+    return { runs: await interleaved('a', (t, d) => broadcastRun(t, { rooms: specRooms(t, rooms, [0, 1]), mode: 'window', window: 8, durationS: d })) };
   },
   async b() {
     const rooms = await roomsAB();
-    return { runs: await interleaved('b', (t) => broadcastRun(t, { rooms: specRooms(t, rooms, [0]), mode: 'rate', rate: 20 })) };
+    return { runs: await interleaved('b', (t, d) => broadcastRun(t, { rooms: specRooms(t, rooms, [0]), mode: 'rate', rate: 20, durationS: d })) };
   },
   async c() {
     const nUsers = Math.ceil(C_SOCKETS / SOCKETS_PER_USER);
@@ -317,7 +327,7 @@ const scenarios = {
       runs: await interleaved('c', (t) => broadcastRun(t, {
         rooms: [{ id: t === 'slicechat' ? room.id : `c-${RUN_ID}`, members, senders: [0] }],
         socketsPerMember: perMember, mode: 'rate', rate, maxMessages: C_MESSAGES, durationS: DURATION, memory: true,
-      })),
+      }), { warmUp: false }), // its sockets and broadcasts follow the warm-up of a, b and e
     };
   },
   async d() {
@@ -329,6 +339,10 @@ const scenarios = {
     const script = path.join(os.tmpdir(), `bench-pgbench-${RUN_ID}.sql`);
     fs.writeFileSync(script, `\\set seq random(1, 1000000000)\nINSERT INTO bench_pgbench_insert VALUES (gen_random_uuid(), gen_random_uuid(), :seq, gen_random_uuid(), 'benchmark message of about the same size as the REST one, plus padding', now());\n`);
     const runs = { rest: [], pgbench: [] };
+    if (WARMUP > 0) {
+      log(`d: warm-up rest (${WARMUP} s)`);
+      await restRun(clients, rooms, WARMUP);
+    }
     for (let r = 0; r < RUNS; r++) {
       const order = r % 2 === 0 ? ['pgbench', 'rest'] : ['rest', 'pgbench'];
       for (const t of order) {
@@ -349,7 +363,7 @@ const scenarios = {
       const members = users.slice(0, size);
       const sc = await createRoom(members[0], members, `bench e ${size}`);
       const rooms = [{ sc, peer: `e-${RUN_ID}-${size}`, members }];
-      out[size] = { runs: await interleaved(`e${size}`, (t) => broadcastRun(t, { rooms: specRooms(t, rooms, [0]), mode: 'rate', rate: E_RATE })) };
+      out[size] = { runs: await interleaved(`e${size}`, (t, d) => broadcastRun(t, { rooms: specRooms(t, rooms, [0]), mode: 'rate', rate: E_RATE, durationS: d })) };
     }
     return out;
   },
@@ -408,10 +422,10 @@ const scenarios = {
   },
 };
 
-async function restRun(clients, rooms) {
+async function restRun(clients, rooms, durationS = DURATION) {
   meter.start();
   const t0 = L.now();
-  const deadline = t0 + DURATION * 1000;
+  const deadline = t0 + durationS * 1000;
   const lat = []; let ok = 0; let failed = 0;
   await Promise.all(clients.map(async (u, c) => {
     for (let k = 0; L.now() < deadline; k++) {
@@ -553,7 +567,7 @@ async function main() {
 
 function writeDocs(md, jsonPath) {
   const m = results.machine;
-  const { RUNS, DURATION, C_SOCKETS, C_MESSAGES, E_RATE, F_SAMPLES, F_MESSAGES } = results.config;
+  const { RUNS, DURATION, WARMUP, C_SOCKETS, C_MESSAGES, E_RATE, F_SAMPLES, F_MESSAGES } = results.config;
   const text = `# Benchmarks
 
 SliceChat against a peer: a Socket.IO 4 server with the Redis adapter
@@ -577,7 +591,7 @@ the load generator, over the cores × wall time) before trusting a difference. T
 itself shares those cores with the servers.
 
 Run ${results.started_at} → ${results.finished_at}; raw results in \`bench/results/\` (${path.basename(jsonPath)}, not committed).
-Configuration: ${RUNS} runs, ${DURATION} s per run, ${C_SOCKETS} sockets in scenario c (${C_MESSAGES} broadcasts),
+Configuration: ${RUNS} runs, ${DURATION} s per run after ${WARMUP ?? 0} s of unmeasured warm-up load per target (a, b, d, e), ${C_SOCKETS} sockets in scenario c (${C_MESSAGES} broadcasts),
 ${E_RATE} msg/s in scenario e, ${F_SAMPLES} requests per query and run in scenario f.
 
 Scenarios:

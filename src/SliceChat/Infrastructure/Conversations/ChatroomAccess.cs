@@ -40,25 +40,30 @@ public sealed class ChatroomAccess(ChatDbContext db)
     /// </summary>
     public async Task<SenderAccess?> FindForSenderAsync(Guid chatroomId, Guid userId, CancellationToken ct)
     {
-        var found = await (
-            from r in db.Chatrooms.AsNoTracking()
-            where r.Id == chatroomId
-            select new
-            {
-                Room = r,
-                Membership = db.Members.FirstOrDefault(m => m.ChatroomId == r.Id && m.UserId == userId),
-                SenderName = db.Users.Where(u => u.Id == userId).Select(u => u.Username).FirstOrDefault(),
-                Partner = r.Kind == ChatroomKind.Direct
-                    ? db.Members.Where(m => m.ChatroomId == r.Id && m.UserId != userId).Select(m => (Guid?)m.UserId).FirstOrDefault()
-                    : null,
-            })
-            .FirstOrDefaultAsync(ct);
+        var found = await SenderQuery(db, chatroomId, userId, ct);
         if (found?.SenderName is null || !IsVisible(found.Room, found.Membership))
         {
             return null;
         }
         return new SenderAccess(new RoomAccess(found.Room, found.Membership), found.SenderName, found.Partner);
     }
+
+    private sealed record SenderRow(Chatroom Room, Member? Membership, string? SenderName, Guid? Partner);
+
+    // Compiled once: every send runs it, and building and looking up its expression tree cost more CPU
+    // than the query itself.
+    private static readonly Func<ChatDbContext, Guid, Guid, CancellationToken, Task<SenderRow?>> SenderQuery =
+        EF.CompileAsyncQuery((ChatDbContext db, Guid chatroomId, Guid userId, CancellationToken ct) => (
+            from r in db.Chatrooms.AsNoTracking()
+            where r.Id == chatroomId
+            select new SenderRow(
+                r,
+                db.Members.FirstOrDefault(m => m.ChatroomId == r.Id && m.UserId == userId),
+                db.Users.Where(u => u.Id == userId).Select(u => u.Username).FirstOrDefault(),
+                r.Kind == ChatroomKind.Direct
+                    ? db.Members.Where(m => m.ChatroomId == r.Id && m.UserId != userId).Select(m => (Guid?)m.UserId).FirstOrDefault()
+                    : null))
+            .FirstOrDefault());
 
     private static bool IsVisible(Chatroom room, Member? membership) =>
         membership is not null || (room.Kind == ChatroomKind.Group && !room.IsPrivate);

@@ -238,12 +238,28 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, RateLimits
         {
             return [];
         }
-        var senders = keyed.Select(s => s.SenderId).Distinct().ToList();
-        var rooms = keyed.Select(s => s.ChatroomId).Distinct().ToList();
-        var clientIds = keyed.Select(s => s.ClientMessageId).Distinct().ToList();
-        // A superset when the batch mixes senders and rooms; the exact keys are picked below.
-        var found = await db.Messages.Where(m => senders.Contains(m.SenderId) && rooms.Contains(m.ChatroomId) && clientIds.Contains(m.ClientMessageId))
-            .Responses(db).ToListAsync(ct);
+        IQueryable<Message> originals;
+        if (db.Database.IsNpgsql())
+        {
+            // The exact keys, each one lookup in the unique index. Three ANY() filters (what EF makes of
+            // Contains) reach the index on the sender alone, and so read the senders' whole history.
+            Guid[] senders = [.. keyed.Select(s => s.SenderId)];
+            Guid[] rooms = [.. keyed.Select(s => s.ChatroomId)];
+            string[] clientIds = [.. keyed.Select(s => s.ClientMessageId!)];
+            originals = db.Messages.FromSql($"""
+                SELECT m.* FROM unnest({senders}, {rooms}, {clientIds}) AS k(sender_id, chatroom_id, client_message_id)
+                JOIN messages AS m ON m.sender_id = k.sender_id AND m.chatroom_id = k.chatroom_id AND m.client_message_id = k.client_message_id
+                """);
+        }
+        else
+        {
+            var senders = keyed.Select(s => s.SenderId).Distinct().ToList();
+            var rooms = keyed.Select(s => s.ChatroomId).Distinct().ToList();
+            var clientIds = keyed.Select(s => s.ClientMessageId).Distinct().ToList();
+            // A superset when the batch mixes senders and rooms; the exact keys are picked below.
+            originals = db.Messages.Where(m => senders.Contains(m.SenderId) && rooms.Contains(m.ChatroomId) && clientIds.Contains(m.ClientMessageId));
+        }
+        var found = await originals.Responses(db).ToListAsync(ct);
         return found.ToDictionary(m => (m.SenderId, m.ChatroomId, m.ClientMessageId!));
     }
 
