@@ -50,20 +50,33 @@ public sealed class ChatroomAccess(ChatDbContext db)
 
     private sealed record SenderRow(Chatroom Room, Member? Membership, string? SenderName, Guid? Partner);
 
-    // Compiled once: every send runs it, and building and looking up its expression tree cost more CPU
-    // than the query itself.
-    private static readonly Func<ChatDbContext, Guid, Guid, CancellationToken, Task<SenderRow?>> SenderQuery =
-        EF.CompileAsyncQuery((ChatDbContext db, Guid chatroomId, Guid userId, CancellationToken ct) => (
-            from r in db.Chatrooms.AsNoTracking()
-            where r.Id == chatroomId
-            select new SenderRow(
-                r,
-                db.Members.FirstOrDefault(m => m.ChatroomId == r.Id && m.UserId == userId),
-                db.Users.Where(u => u.Id == userId).Select(u => u.Username).FirstOrDefault(),
-                r.Kind == ChatroomKind.Direct
-                    ? db.Members.Where(m => m.ChatroomId == r.Id && m.UserId != userId).Select(m => (Guid?)m.UserId).FirstOrDefault()
-                    : null))
-            .FirstOrDefault());
+    private static Task<SenderRow?> SenderQuery(ChatDbContext db, Guid chatroomId, Guid userId, CancellationToken ct) => db switch
+    {
+        PostgresChatDbContext postgres => CompiledSenderQuery<PostgresChatDbContext>.Run(postgres, chatroomId, userId, ct),
+        SqliteChatDbContext sqlite => CompiledSenderQuery<SqliteChatDbContext>.Run(sqlite, chatroomId, userId, ct),
+        _ => throw new NotSupportedException(db.GetType().Name),
+    };
+
+    /// <summary>
+    /// Compiled once: every send runs it, and building and looking up its expression tree cost more CPU
+    /// than the query itself. One per provider's context type, since a compiled query keeps the model
+    /// of the first context it ran on.
+    /// </summary>
+    private static class CompiledSenderQuery<TContext> where TContext : ChatDbContext
+    {
+        public static readonly Func<TContext, Guid, Guid, CancellationToken, Task<SenderRow?>> Run =
+            EF.CompileAsyncQuery((TContext db, Guid chatroomId, Guid userId, CancellationToken ct) => (
+                from r in db.Chatrooms.AsNoTracking()
+                where r.Id == chatroomId
+                select new SenderRow(
+                    r,
+                    db.Members.FirstOrDefault(m => m.ChatroomId == r.Id && m.UserId == userId),
+                    db.Users.Where(u => u.Id == userId).Select(u => u.Username).FirstOrDefault(),
+                    r.Kind == ChatroomKind.Direct
+                        ? db.Members.Where(m => m.ChatroomId == r.Id && m.UserId != userId).Select(m => (Guid?)m.UserId).FirstOrDefault()
+                        : null))
+                .FirstOrDefault());
+    }
 
     private static bool IsVisible(Chatroom room, Member? membership) =>
         membership is not null || (room.Kind == ChatroomKind.Group && !room.IsPrivate);
