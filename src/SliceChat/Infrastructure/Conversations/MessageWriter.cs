@@ -84,6 +84,7 @@ public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatE
         }
         return await queue.SendAsync(send, ct);
     }
+
     /// <summary>The pair's one direct conversation; the unique direct key settles two first messages racing.</summary>
     private async Task<Guid> FindOrCreateDirectAsync(Guid senderId, string senderName, Guid partnerId, string partnerName, CancellationToken ct)
     {
