@@ -2,6 +2,7 @@ using SliceChat.Infrastructure.Accounts;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Messaging;
+using SliceChat.Infrastructure.Network;
 using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Realtime;
@@ -11,6 +12,7 @@ using SliceChat.Infrastructure.Slices;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddSlices();
+builder.AddNetwork();
 builder.AddLimits();
 builder.AddPersistence();
 builder.AddMessaging();
@@ -24,11 +26,13 @@ var app = builder.Build();
 
 await app.Services.MigrateDatabaseAsync();
 
+app.UseNetwork();
 app.UseSlices();
 app.UseRequestBodyLimit();
 app.UseRealtime();
 app.UseAuthentication();
 app.UseAuthorization();
+app.UseRateLimiter();
 app.MapOperations();
 app.MapSlices();
 

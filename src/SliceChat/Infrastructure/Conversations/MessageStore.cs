@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 
@@ -14,15 +13,14 @@ public sealed record PendingSend(Guid ChatroomId, Guid SenderId, string SenderNa
 /// conversation's seqs claimed, the messages inserted, a repeated client_message_id answered with the
 /// original, the senders' read markers moved. Publishing is the caller's, after commit.
 /// </summary>
-public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, RateLimits limits)
+public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs)
 {
     /// <summary>
     /// Stores <paramref name="sends"/> in one transaction, filling <paramref name="results"/> (one per
-    /// send, in order). When it throws, the results it filled stand (repeats of stored messages, rate
-    /// limits), nothing is stored, and <paramref name="admitted"/> tells which of the rest the rate
-    /// limiter has already let through.
+    /// send, in order). When it throws, the results it filled stand (repeats of stored messages) and
+    /// nothing is stored.
     /// </summary>
-    public async Task StoreBatchAsync(IReadOnlyList<PendingSend> sends, SendResult?[] results, bool[] admitted, CancellationToken ct)
+    public async Task StoreBatchAsync(IReadOnlyList<PendingSend> sends, SendResult?[] results, CancellationToken ct)
     {
         // Outside the transaction: this instance has one writer, so no send of its own races these
         // lookups; another instance's send of the same key meets the unique index, and the batch is
@@ -48,17 +46,7 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, RateLimits
                     repeatOf[i] = first; // a retry within the batch: answered with the first one's message
                     continue;
                 }
-            }
-            // After the repeat checks: a retry of a stored message is answered, never rate limited.
-            if (limits.TrySendMessage(send.SenderId) is { } retryAfter)
-            {
-                results[i] = SendResult.Failed(SendError.RateLimited, retryAfter);
-                continue;
-            }
-            admitted[i] = true;
-            if (send.ClientMessageId is { } admittedId)
-            {
-                firstOfKey[(send.SenderId, send.ChatroomId, admittedId)] = i;
+                firstOfKey[key] = i;
             }
             fresh.Add(i);
         }
@@ -191,8 +179,7 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, RateLimits
     /// Stores one send in a transaction of its own, checking for a repeat under the conversation's write
     /// lock: the path a batch falls back to when it fails, so a failure answers only the sends it concerns.
     /// </summary>
-    /// <param name="checkRateLimit">false when the rate limiter has already let this send through.</param>
-    public async Task<SendResult> StoreOneAsync(PendingSend send, bool checkRateLimit, CancellationToken ct)
+    public async Task<SendResult> StoreOneAsync(PendingSend send, CancellationToken ct)
     {
         var now = Clock.Now();
         Message message;
@@ -213,11 +200,6 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, RateLimits
                     await transaction.RollbackAsync(ct);
                     return new SendResult(original, false, SendError.None);
                 }
-            }
-            if (checkRateLimit && limits.TrySendMessage(send.SenderId) is { } retryAfter)
-            {
-                await transaction.RollbackAsync(ct);
-                return SendResult.Failed(SendError.RateLimited, retryAfter);
             }
             message = NewMessage(send, seq.Value, now);
             db.Messages.Add(message);

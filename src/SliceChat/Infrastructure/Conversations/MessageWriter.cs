@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 
@@ -25,7 +26,7 @@ public sealed record SendResult(MessageResponse? Message, bool Created, SendErro
 /// repeated client_message_id answered with the original, the sender's read marker moved) and
 /// publishes it once committed.
 /// </summary>
-public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatEvents events, SendBatcher queue)
+public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatEvents events, SendBatcher queue, RateLimits limits)
 {
     public async Task<SendResult> SendToRoomAsync(Guid chatroomId, Guid senderId, string content, string? clientMessageId, CancellationToken ct)
     {
@@ -42,7 +43,7 @@ public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatE
         {
             return SendResult.Failed(SendError.NotFound); // the partner deleted their account
         }
-        return await queue.SendAsync(new PendingSend(chatroomId, senderId, sender.SenderName, sender.Partner, content, clientMessageId), ct);
+        return await EnqueueAsync(new PendingSend(chatroomId, senderId, sender.SenderName, sender.Partner, content, clientMessageId), ct);
     }
 
     public async Task<SendResult> SendDirectAsync(Guid recipientId, Guid senderId, string content, string? clientMessageId, CancellationToken ct)
@@ -63,8 +64,27 @@ public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatE
             return SendResult.Failed(SendError.NotFound);
         }
         var chatroomId = await FindOrCreateDirectAsync(senderId, senderName, recipientId, recipient, ct);
-        return await queue.SendAsync(new PendingSend(chatroomId, senderId, senderName, recipientId, content, clientMessageId), ct);
+        return await EnqueueAsync(new PendingSend(chatroomId, senderId, senderName, recipientId, content, clientMessageId), ct);
     }
+
+    /// <summary>
+    /// Hands a checked send to the queue within <c>Limits:MessagesPerMinute</c>. Over the limit, a retry of a stored
+    /// message is still answered with the original (a retry is never rate limited); checked here, on the sender's own
+    /// request, so the instance's writer never waits for the limiter (nor for Redis behind it).
+    /// </summary>
+    private async Task<SendResult> EnqueueAsync(PendingSend send, CancellationToken ct)
+    {
+        if (await limits.TryAcquireAsync(limits.Messages, send.SenderId.ToString("N")) is { } retryAfter)
+        {
+            var original = send.ClientMessageId is { } clientId
+                ? await db.Messages.Where(m => m.ChatroomId == send.ChatroomId && m.SenderId == send.SenderId && m.ClientMessageId == clientId)
+                    .Responses(db).FirstOrDefaultAsync(ct)
+                : null;
+            return original is not null ? new SendResult(original, false, SendError.None) : SendResult.Failed(SendError.RateLimited, retryAfter);
+        }
+        return await queue.SendAsync(send, ct);
+    }
+
     /// <summary>The pair's one direct conversation; the unique direct key settles two first messages racing.</summary>
     private async Task<Guid> FindOrCreateDirectAsync(Guid senderId, string senderName, Guid partnerId, string partnerName, CancellationToken ct)
     {

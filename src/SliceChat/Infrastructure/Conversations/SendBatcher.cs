@@ -86,12 +86,11 @@ public sealed partial class SendBatcher(IServiceScopeFactory scopes, ChatEvents 
         }
         var sends = batch.Select(w => w.Send).ToList();
         var results = new SendResult?[batch.Count];
-        var admitted = new bool[batch.Count];
         try
         {
             // Not cancelled by one caller: the batch is everyone's.
             await using var scope = scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<MessageStore>().StoreBatchAsync(sends, results, admitted, CancellationToken.None);
+            await scope.ServiceProvider.GetRequiredService<MessageStore>().StoreBatchAsync(sends, results, CancellationToken.None);
         }
         catch (Exception e)
         {
@@ -105,7 +104,7 @@ public sealed partial class SendBatcher(IServiceScopeFactory scopes, ChatEvents 
                 try
                 {
                     await using var scope = scopes.CreateAsyncScope();
-                    results[i] = await scope.ServiceProvider.GetRequiredService<MessageStore>().StoreOneAsync(sends[i], !admitted[i], CancellationToken.None);
+                    results[i] = await scope.ServiceProvider.GetRequiredService<MessageStore>().StoreOneAsync(sends[i], CancellationToken.None);
                 }
                 catch (Exception failure)
                 {

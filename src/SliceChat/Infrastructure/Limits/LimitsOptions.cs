@@ -7,10 +7,29 @@ public sealed class LimitsOptions
 
     /// <summary>false turns every rate limiter off (load tests, test harnesses).</summary>
     public bool RateLimitingEnabled { get; set; } = true;
-    /// <summary>Login attempts per minute for one username from one client address.</summary>
+    /// <summary>
+    /// Login attempts per minute for one account (the username or email as typed) from one client address. Per address,
+    /// so an address that keeps failing never locks the account out for another address.
+    /// </summary>
     public int LoginAttemptsPerMinute { get; set; } = 10;
+    /// <summary>Login attempts per minute from one client address, whatever the account (guessing across many usernames).</summary>
+    public int LoginsPerAddressPerMinute { get; set; } = 30;
+    /// <summary>Registrations (<c>/auth/register</c> and its alias <c>/auth/signup</c>) per minute from one client address.</summary>
+    public int RegistrationsPerMinute { get; set; } = 5;
     /// <summary>Messages a user may send per minute, REST and sockets together (a burst of this size, refilled evenly).</summary>
     public int MessagesPerMinute { get; set; } = 120;
+    /// <summary>
+    /// Other writes a user may make per minute, REST and sockets together: edits, deletes, joins, leaves, member changes,
+    /// room creation and deletion, read markers, account changes (a burst of this size, refilled evenly).
+    /// </summary>
+    public int WritesPerMinute { get; set; } = 120;
+    /// <summary>
+    /// How long a rate-limit check may wait for Redis before this instance decides alone (its own per-instance
+    /// limiter answers, and the request goes on).
+    /// </summary>
+    public int RateLimitRedisTimeoutMilliseconds { get; set; } = 200;
+    /// <summary>After Redis failed or timed out on a rate-limit check, how long the per-instance limiter answers alone before Redis is tried again.</summary>
+    public int RateLimitFallbackSeconds { get; set; } = 5;
     /// <summary>Most sends an instance stores in one transaction (group commit): its writer takes whatever is waiting, up to this many.</summary>
     public int SendBatchSize { get; set; } = 64;
     /// <summary>Largest request body in bytes; larger answers 413.</summary>

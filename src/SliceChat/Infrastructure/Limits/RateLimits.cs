@@ -1,69 +1,156 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
+using SliceChat.Infrastructure.Messaging;
+using StackExchange.Redis;
 
 namespace SliceChat.Infrastructure.Limits;
 
-/// <summary>The app's rate limiters, shared by REST endpoints and sockets so both obey the same budget.</summary>
-public sealed class RateLimits : IDisposable
+/// <summary>One rate limit: a token bucket of <paramref name="Permits"/> tokens that refills evenly over <paramref name="Window"/>.</summary>
+public sealed record RateLimitRule(string Name, int Permits, TimeSpan Window)
 {
-    private readonly bool enabled;
-    private readonly PartitionedRateLimiter<string> logins;
-    private readonly PartitionedRateLimiter<Guid> messages;
-    private readonly PartitionedRateLimiter<(Guid, Guid)> typing;
+    /// <summary>The time one token takes to come back.</summary>
+    public TimeSpan Interval => Window / Permits;
+}
 
-    public RateLimits(IOptions<LimitsOptions> options)
+/// <summary>
+/// The app's rate limits, the one mechanism behind REST (through ASP.NET Core's rate limiter, see
+/// <see cref="RateLimitPolicies"/>) and sockets, so both draw on the same budgets.
+/// With Redis configured the buckets live in Redis and hold across every instance; without Redis, or while it
+/// is down or slow, this instance's own buckets answer (a check never fails a request, and waits for Redis at
+/// most <c>Limits:RateLimitRedisTimeoutMilliseconds</c>).
+/// </summary>
+/// <remarks>
+/// Written here rather than taken from RedisRateLimiting.AspNetCore: that package is built against
+/// StackExchange.Redis 2.8 (this app runs 3.4), throws when Redis is unreachable instead of falling back to a
+/// per-instance limit, and has no per-check timeout; the Redis side here is one short script.
+/// </remarks>
+public sealed partial class RateLimits : IDisposable
+{
+    /// <summary>
+    /// GCRA, the token bucket kept as one timestamp: the "theoretical arrival time" of the bucket's next
+    /// token. KEYS[1] the bucket; ARGV[1] the interval of one token, ARGV[2] the window (the bucket's depth), in ms.
+    /// Returns 0 when a token was taken, else how many ms until one is free. Redis' own clock serves every instance.
+    /// </summary>
+    private const string Gcra = """
+        local t = redis.call('TIME')
+        local now = t[1] * 1000 + math.floor(t[2] / 1000)
+        local tat = tonumber(redis.call('GET', KEYS[1]))
+        if not tat or tat < now then tat = now end
+        local next_tat = tat + tonumber(ARGV[1])
+        local wait = next_tat - tonumber(ARGV[2]) - now
+        if wait > 0 then return math.ceil(wait) end
+        redis.call('SET', KEYS[1], tostring(next_tat), 'PX', math.ceil(next_tat - now))
+        return 0
+        """;
+
+    private readonly IConnectionMultiplexer? redis;
+    private readonly ChannelNames names;
+    private readonly ILogger<RateLimits> logger;
+    private readonly TimeSpan redisTimeout;
+    private readonly long fallbackMilliseconds;
+    private readonly Dictionary<RateLimitRule, PartitionedRateLimiter<string>> local;
+    private long redisPausedUntil;
+
+    public RateLimits(IOptions<LimitsOptions> options, ChannelNames names, ILogger<RateLimits> logger, IConnectionMultiplexer? redis = null)
     {
         var limits = options.Value;
-        enabled = limits.RateLimitingEnabled;
-        logins = PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = limits.LoginAttemptsPerMinute,
-            Window = TimeSpan.FromMinutes(1),
-            QueueLimit = 0,
-        }));
-        messages = PartitionedRateLimiter.Create<Guid, Guid>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = limits.MessagesPerMinute,
-            TokensPerPeriod = Math.Max(1, limits.MessagesPerMinute / 60),
-            ReplenishmentPeriod = TimeSpan.FromSeconds(Math.Max(1, 60 / Math.Max(1, limits.MessagesPerMinute))),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        }));
-        typing = PartitionedRateLimiter.Create<(Guid, Guid), (Guid, Guid)>(key => RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = limits.TypingPerSecond,
-            Window = TimeSpan.FromSeconds(1),
-            QueueLimit = 0,
-        }));
+        Enabled = limits.RateLimitingEnabled;
+        this.redis = redis;
+        this.names = names;
+        this.logger = logger;
+        redisTimeout = TimeSpan.FromMilliseconds(limits.RateLimitRedisTimeoutMilliseconds);
+        fallbackMilliseconds = limits.RateLimitFallbackSeconds * 1000L;
+        var minute = TimeSpan.FromMinutes(1);
+        Registrations = new("register", limits.RegistrationsPerMinute, minute);
+        LoginsPerAddress = new("login-address", limits.LoginsPerAddressPerMinute, minute);
+        Logins = new("login", limits.LoginAttemptsPerMinute, minute);
+        Messages = new("messages", limits.MessagesPerMinute, minute);
+        Writes = new("writes", limits.WritesPerMinute, minute);
+        Typing = new("typing", limits.TypingPerSecond, TimeSpan.FromSeconds(1));
+        local = new[] { Registrations, LoginsPerAddress, Logins, Messages, Writes, Typing }.ToDictionary(rule => rule, Local);
     }
 
-    /// <returns>null when allowed; otherwise how long to wait.</returns>
-    public TimeSpan? TryLogin(string clientAddress, string normalizedUsername) => Acquire(logins, $"{clientAddress}|{normalizedUsername}");
+    /// <summary>false with <c>Limits:RateLimitingEnabled=false</c>: every check passes.</summary>
+    public bool Enabled { get; }
 
-    public TimeSpan? TrySendMessage(Guid userId) => Acquire(messages, userId);
+    /// <summary>Per client address: registrations.</summary>
+    public RateLimitRule Registrations { get; }
 
-    public TimeSpan? TryTyping(Guid userId, Guid chatroomId) => Acquire(typing, (userId, chatroomId));
+    /// <summary>Per client address: login attempts, whatever the account.</summary>
+    public RateLimitRule LoginsPerAddress { get; }
 
-    private TimeSpan? Acquire<TKey>(PartitionedRateLimiter<TKey> limiter, TKey key)
+    /// <summary>Per account and client address: login attempts.</summary>
+    public RateLimitRule Logins { get; }
+
+    /// <summary>Per user: message sends, REST and socket.</summary>
+    public RateLimitRule Messages { get; }
+
+    /// <summary>Per user: every other write, REST and socket.</summary>
+    public RateLimitRule Writes { get; }
+
+    /// <summary>Per user and room: typing events.</summary>
+    public RateLimitRule Typing { get; }
+
+    /// <summary>Takes one token of <paramref name="rule"/>'s bucket for <paramref name="key"/>.</summary>
+    /// <returns>null when allowed; otherwise how long until a token is free.</returns>
+    public async ValueTask<TimeSpan?> TryAcquireAsync(RateLimitRule rule, string key)
     {
-        if (!enabled)
+        if (!Enabled)
         {
             return null;
         }
-        using var lease = limiter.AttemptAcquire(key);
+        if (redis is not null && redis.IsConnected && Environment.TickCount64 >= Volatile.Read(ref redisPausedUntil))
+        {
+            Task<RedisResult>? check = null;
+            try
+            {
+                check = redis.GetDatabase().ScriptEvaluateAsync(Gcra, [names.RateLimit(rule.Name, key)],
+                    [rule.Interval.TotalMilliseconds, rule.Window.TotalMilliseconds]);
+                var wait = (long)await check.WaitAsync(redisTimeout);
+                return wait > 0 ? TimeSpan.FromMilliseconds(wait) : null;
+            }
+            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
+            {
+                // A late failure of the abandoned command is observed here, not at finalization.
+                check?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                Volatile.Write(ref redisPausedUntil, Environment.TickCount64 + fallbackMilliseconds);
+                LogRedisUnavailable(logger, e, fallbackMilliseconds / 1000);
+            }
+        }
+        return AcquireLocally(rule, key);
+    }
+
+    private TimeSpan? AcquireLocally(RateLimitRule rule, string key)
+    {
+        using var lease = local[rule].AttemptAcquire(key);
         if (lease.IsAcquired)
         {
             return null;
         }
-        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : TimeSpan.FromSeconds(1);
+        return lease.TryGetMetadata(MetadataName.RetryAfter, out var retryAfter) ? retryAfter : rule.Interval;
     }
+
+    /// <summary>This instance's buckets of <paramref name="rule"/>: the same token bucket as the Redis script.</summary>
+    private static PartitionedRateLimiter<string> Local(RateLimitRule rule) =>
+        PartitionedRateLimiter.Create<string, string>(key => RateLimitPartition.GetTokenBucketLimiter(key, _ => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = rule.Permits,
+            TokensPerPeriod = 1,
+            ReplenishmentPeriod = rule.Interval,
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        }));
 
     public void Dispose()
     {
-        logins.Dispose();
-        messages.Dispose();
-        typing.Dispose();
+        foreach (var limiter in local.Values)
+        {
+            limiter.Dispose();
+        }
     }
+
+    [LoggerMessage(LogLevel.Warning, "Redis failed a rate-limit check; this instance's own limits answer for the next {Seconds} s")]
+    private static partial void LogRedisUnavailable(ILogger logger, Exception exception, long seconds);
 }
 
 public static class LimitsServices
@@ -71,7 +158,9 @@ public static class LimitsServices
     public static WebApplicationBuilder AddLimits(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<LimitsOptions>().Bind(builder.Configuration.GetSection(LimitsOptions.Section))
-            .Validate(o => o.LoginAttemptsPerMinute > 0 && o.MessagesPerMinute > 0 && o.MaxRequestBodyBytes > 0 && o.MaxSearchResults > 0
+            .Validate(o => o.LoginAttemptsPerMinute > 0 && o.LoginsPerAddressPerMinute > 0 && o.RegistrationsPerMinute > 0
+                && o.MessagesPerMinute > 0 && o.WritesPerMinute > 0 && o.RateLimitRedisTimeoutMilliseconds > 0 && o.RateLimitFallbackSeconds > 0
+                && o.MaxRequestBodyBytes > 0 && o.MaxSearchResults > 0
                 && o.SocketQueueCapacity >= 2 && o.SocketMaxFrameBytes > 0 && o.SocketFramesPerSecond > 0 && o.TypingPerSecond > 0
                 && o.SyncReplayMax > 0 && o.SyncReplayMax < o.SocketQueueCapacity && o.SocketKeepAliveSeconds > 0 && o.SocketCloseTimeoutSeconds > 0
                 && o.SocketFollowTimeoutSeconds > 0 && o.SocketSweepMilliseconds > 0 && o.ShutdownSocketsSeconds > 0 && o.ShutdownPollMilliseconds > 0
@@ -79,6 +168,7 @@ public static class LimitsServices
                 "Limits must be positive, and SyncReplayMax below SocketQueueCapacity.")
             .ValidateOnStart();
         builder.Services.AddSingleton<RateLimits>();
+        builder.Services.AddRateLimitPolicies();
         var maxBody = builder.Configuration.GetValue<long?>($"{LimitsOptions.Section}:{nameof(LimitsOptions.MaxRequestBodyBytes)}") ?? new LimitsOptions().MaxRequestBodyBytes;
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBody);
         return builder;

@@ -1,6 +1,6 @@
 namespace SliceChat.Infrastructure.Messaging;
 
-/// <summary>Every channel name the app uses, built in one place under one prefix (<c>Redis:ChannelPrefix</c>).</summary>
+/// <summary>Every channel name (and Redis key) the app uses, built in one place under one prefix (<c>Redis:ChannelPrefix</c>).</summary>
 public sealed class ChannelNames(string prefix)
 {
     public string Prefix { get; } = prefix;
@@ -13,4 +13,7 @@ public sealed class ChannelNames(string prefix)
 
     /// <summary>Login sessions revoked on any instance.</summary>
     public string Sessions => $"{Prefix}:sessions";
+
+    /// <summary>The Redis key of one rate-limit bucket (<paramref name="key"/>: a user, a client address, ...).</summary>
+    public string RateLimit(string rule, string key) => $"{Prefix}:ratelimit:{rule}:{key}";
 }

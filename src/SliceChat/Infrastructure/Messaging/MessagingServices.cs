@@ -1,11 +1,12 @@
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
+using StackExchange.Redis;
 
 namespace SliceChat.Infrastructure.Messaging;
 
 public static class MessagingServices
 {
-    /// <summary>The Redis bus when <c>Redis:Configuration</c> is set; otherwise the in-process bus.</summary>
+    /// <summary>The Redis bus (and the Redis connection it shares) when <c>Redis:Configuration</c> is set; otherwise the in-process bus.</summary>
     public static WebApplicationBuilder AddMessaging(this WebApplicationBuilder builder)
     {
         var redis = builder.Configuration["Redis:Configuration"];
@@ -13,8 +14,11 @@ public static class MessagingServices
         builder.Services.AddSingleton(new ChannelNames(string.IsNullOrWhiteSpace(prefix) ? "slicechat" : prefix));
         if (!string.IsNullOrWhiteSpace(redis))
         {
-            builder.Services.AddSingleton<IMessageBus>(sp => new RedisMessageBus(redis, sp.GetRequiredService<ILogger<RedisMessageBus>>(),
-                TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<LimitsOptions>>().Value.BusCommandTimeoutSeconds)));
+            // One connection for the bus and the rate limits.
+            builder.Services.AddSingleton<IConnectionMultiplexer>(sp =>
+                RedisMessageBus.Connect(redis, TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<LimitsOptions>>().Value.BusCommandTimeoutSeconds)));
+            builder.Services.AddSingleton<IMessageBus>(sp => new RedisMessageBus(sp.GetRequiredService<IConnectionMultiplexer>(),
+                sp.GetRequiredService<ILogger<RedisMessageBus>>()));
         }
         else
         {

@@ -10,23 +10,30 @@ namespace SliceChat.Infrastructure.Messaging;
 public sealed partial class RedisMessageBus : MessageBusBase
 {
     private const int OriginLength = 16;
-    private readonly ConnectionMultiplexer connection;
+    private readonly IConnectionMultiplexer connection;
+    private readonly bool ownsConnection;
     private readonly ISubscriber subscriber;
     private readonly byte[] origin;
     private readonly ILogger<RedisMessageBus> logger;
     private volatile bool disposed;
 
+    /// <summary>A bus on a connection of its own, closed with the bus.</summary>
     /// <param name="commandTimeout">How long a Redis command may take before the client gives it up.</param>
-    public RedisMessageBus(string configuration, ILogger<RedisMessageBus> logger, TimeSpan commandTimeout) : base(logger)
+    public RedisMessageBus(string configuration, ILogger<RedisMessageBus> logger, TimeSpan commandTimeout)
+        : this(Connect(configuration, commandTimeout), logger, ownsConnection: true)
+    {
+    }
+
+    /// <summary>A bus on a shared connection (from <see cref="Connect"/>), which its owner closes.</summary>
+    public RedisMessageBus(IConnectionMultiplexer connection, ILogger<RedisMessageBus> logger) : this(connection, logger, ownsConnection: false)
+    {
+    }
+
+    private RedisMessageBus(IConnectionMultiplexer connection, ILogger<RedisMessageBus> logger, bool ownsConnection) : base(logger)
     {
         this.logger = logger;
-        var options = ConfigurationOptions.Parse(configuration);
-        options.AbortOnConnectFail = false; // start, and keep retrying, while Redis is down
-        options.AsyncTimeout = options.SyncTimeout = (int)commandTimeout.TotalMilliseconds;
-        // While the link is down a command fails at once instead of waiting in the client's backlog:
-        // a send is stored already and must not wait for Redis, and receivers recover from the database.
-        options.BacklogPolicy = BacklogPolicy.FailFast;
-        connection = ConnectionMultiplexer.Connect(options);
+        this.connection = connection;
+        this.ownsConnection = ownsConnection;
         subscriber = connection.GetSubscriber();
         origin = InstanceId.ToByteArray();
         connection.ConnectionFailed += (_, e) => LogConnectionFailed(logger, e.FailureType.ToString(), e.ConnectionType.ToString());
@@ -38,6 +45,19 @@ public sealed partial class RedisMessageBus : MessageBusBase
                 OnReconnected();
             }
         };
+    }
+
+    /// <summary>The app's Redis connection: it starts, and keeps retrying, while Redis is down.</summary>
+    /// <param name="commandTimeout">How long a Redis command may take before the client gives it up.</param>
+    public static ConnectionMultiplexer Connect(string configuration, TimeSpan commandTimeout)
+    {
+        var options = ConfigurationOptions.Parse(configuration);
+        options.AbortOnConnectFail = false; // start, and keep retrying, while Redis is down
+        options.AsyncTimeout = options.SyncTimeout = (int)commandTimeout.TotalMilliseconds;
+        // While the link is down a command fails at once instead of waiting in the client's backlog:
+        // a send is stored already and must not wait for Redis, and receivers recover from the database.
+        options.BacklogPolicy = BacklogPolicy.FailFast;
+        return ConnectionMultiplexer.Connect(options);
     }
 
     public override bool IsConnected => connection.IsConnected;
@@ -105,8 +125,11 @@ public sealed partial class RedisMessageBus : MessageBusBase
     public override async ValueTask DisposeAsync()
     {
         disposed = true;
-        await connection.CloseAsync(allowCommandsToComplete: false);
-        connection.Dispose();
+        if (ownsConnection)
+        {
+            await connection.CloseAsync(allowCommandsToComplete: false);
+            connection.Dispose();
+        }
         await base.DisposeAsync();
     }
 

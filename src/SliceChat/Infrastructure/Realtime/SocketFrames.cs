@@ -16,6 +16,10 @@ public static class SocketFrames
     public static ReadOnlyMemory<byte> Error(string code, string message, string? clientMessageId = null) =>
         ChatEvents.Frame("error", new ErrorBody(code, message, clientMessageId));
 
+    /// <summary>The answer to a frame over a rate limit (<paramref name="limit"/> names it); the socket stays open.</summary>
+    public static ReadOnlyMemory<byte> RateLimited(string limit, TimeSpan retryAfter, string? clientMessageId = null) =>
+        Error("rate_limited", $"{limit} rate limit reached; retry in {Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds))} s.", clientMessageId);
+
     private sealed record ReadyBody(Guid UserId, Guid ConnectionId);
 
     private sealed record ErrorBody(string Code, string Message, string? ClientMessageId);

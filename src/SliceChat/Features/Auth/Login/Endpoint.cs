@@ -2,6 +2,7 @@ using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceChat.Infrastructure.Accounts;
 using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Network;
 using SliceChat.Infrastructure.Security;
 using SliceChat.Infrastructure.Slices;
 
@@ -13,6 +14,7 @@ public sealed class Endpoint(Accounts accounts, LoginSessions sessions, RateLimi
     public override void Configure()
     {
         Post(ApiRoutes.Login);
+        Options(b => b.RateLimited(RateLimitPolicies.Logins));
         AllowAnonymous();
         Description(b => b.Accepts<Request>("application/json", "application/x-www-form-urlencoded"), clearDefaults: true);
         Summary(s =>
@@ -25,8 +27,9 @@ public sealed class Endpoint(Accounts accounts, LoginSessions sessions, RateLimi
 
     public override async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
     {
-        var clientAddress = HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (limits.TryLogin(clientAddress, AccountRules.Normalize(request.Username!)) is { } retryAfter)
+        // Per address already (the route's policy); here per account from this address, so attempts from one address
+        // never lock the account out for another.
+        if (await limits.TryAcquireAsync(limits.Logins, $"{AccountRules.Normalize(request.Username!)}|{ClientAddress.Of(HttpContext)}") is { } retryAfter)
         {
             return Problems.TooManyRequests(HttpContext, retryAfter);
         }

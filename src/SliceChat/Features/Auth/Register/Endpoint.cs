@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceChat.Infrastructure.Accounts;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Slices;
 
@@ -11,6 +12,7 @@ public sealed class Endpoint(ChatDbContext db, Accounts accounts) : Endpoint<Req
     public override void Configure()
     {
         Post(ApiRoutes.Register, ApiRoutes.Signup);
+        Options(b => b.RateLimited(RateLimitPolicies.Registrations));
         AllowAnonymous();
         Summary(s =>
         {

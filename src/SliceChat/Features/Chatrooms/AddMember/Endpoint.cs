@@ -3,6 +3,7 @@ using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 using SliceChat.Infrastructure.Slices;
@@ -25,6 +26,7 @@ public sealed class Endpoint(ChatroomAccess access, Membership membership, ChatD
     public override void Configure()
     {
         Post(ApiRoutes.Members);
+        Options(b => b.RateLimited(RateLimitPolicies.Writes));
         Summary(s =>
         {
             s.Summary = "Add a user to a room: any member of a public room, only the owner of a private one";

@@ -2,6 +2,7 @@ using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 using SliceChat.Infrastructure.Slices;
@@ -13,6 +14,7 @@ public sealed class Endpoint(ChatDbContext db, ChatEvents events) : Endpoint<Req
     public override void Configure()
     {
         Post(ApiRoutes.Chatrooms);
+        Options(b => b.RateLimited(RateLimitPolicies.Writes));
         Summary(s =>
         {
             s.Summary = "Create a group room; the creator is its owner and first member";

@@ -2,6 +2,7 @@ using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Slices;
 
@@ -14,6 +15,7 @@ public sealed class Endpoint(ChatroomAccess access, ChatEvents events, ChatDbCon
     public override void Configure()
     {
         Delete(ApiRoutes.Chatroom);
+        Options(b => b.RateLimited(RateLimitPolicies.Writes));
         Summary(s => s.Summary = "Delete a room with its members and messages (owner only)");
     }
 

@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceChat.Infrastructure.Conversations;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 using SliceChat.Infrastructure.Slices;
@@ -14,6 +15,7 @@ public sealed class Endpoint(ChatroomAccess access, Membership membership, ChatD
     public override void Configure()
     {
         Post(ApiRoutes.JoinChatroom);
+        Options(b => b.RateLimited(RateLimitPolicies.Writes));
         Summary(s => s.Summary = "Join a public room (idempotent)");
     }
 

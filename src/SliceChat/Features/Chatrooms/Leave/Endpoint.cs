@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceChat.Infrastructure.Conversations;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Chatrooms.Leave;
@@ -12,6 +13,7 @@ public sealed class Endpoint(ChatroomAccess access, Membership membership) : End
     public override void Configure()
     {
         Post(ApiRoutes.LeaveChatroom);
+        Options(b => b.RateLimited(RateLimitPolicies.Writes));
         Summary(s => s.Summary = "Leave a room; an owner who leaves hands the room to its longest-standing member");
     }
 

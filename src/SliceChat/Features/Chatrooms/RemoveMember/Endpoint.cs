@@ -2,6 +2,7 @@ using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Slices;
 
@@ -21,6 +22,7 @@ public sealed class Endpoint(ChatroomAccess access, Membership membership, ChatD
     public override void Configure()
     {
         Delete(ApiRoutes.Member);
+        Options(b => b.RateLimited(RateLimitPolicies.Writes));
         Summary(s => s.Summary = "The owner removes a member; 'me' (or one's own id) leaves");
     }
 

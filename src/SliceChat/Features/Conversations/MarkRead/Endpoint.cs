@@ -2,6 +2,7 @@ using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceChat.Infrastructure.Conversations;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Conversations.MarkRead;
@@ -21,6 +22,7 @@ public sealed class Endpoint(ChatroomAccess access, ReadMarkers markers) : Endpo
     public override void Configure()
     {
         Post(ApiRoutes.ReadMarker);
+        Options(b => b.RateLimited(RateLimitPolicies.Writes));
         Summary(s =>
         {
             s.Summary = "Move the caller's read marker forward (never past the newest message)";

@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceChat.Infrastructure.Conversations;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Messages.Delete;
@@ -16,6 +17,7 @@ public sealed class Endpoint(AuthoredMessages messages) : Endpoint<Request, Resu
     public override void Configure()
     {
         Delete(ApiRoutes.Message);
+        Options(b => b.RateLimited(RateLimitPolicies.Writes));
         Summary(s => s.Summary = "Delete one's own message: its content goes, its seq stays");
     }
 

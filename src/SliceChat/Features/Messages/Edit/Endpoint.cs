@@ -2,6 +2,7 @@ using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceChat.Infrastructure.Conversations;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Messages.Edit;
@@ -23,6 +24,7 @@ public sealed class Endpoint(AuthoredMessages messages) : Endpoint<Request, Resu
     public override void Configure()
     {
         Patch(ApiRoutes.Message);
+        Options(b => b.RateLimited(RateLimitPolicies.Writes));
         Summary(s =>
         {
             s.Summary = "Edit one's own message";

@@ -1,16 +1,23 @@
 using SliceChat.Infrastructure.Conversations;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Realtime;
 
 namespace SliceChat.Features.Realtime.Socket;
 
 /// <summary>A <c>read</c> frame: moves the user's read marker under the same <see cref="ReadMarkers"/> rule as REST.</summary>
-public sealed class ReadHandler(SocketClient client, IServiceScopeFactory scopes)
+/// <remarks>It draws on the user's <c>Limits:WritesPerMinute</c>, as the REST read marker does.</remarks>
+public sealed class ReadHandler(SocketClient client, IServiceScopeFactory scopes, RateLimits rateLimits)
 {
     public async Task HandleAsync(Guid chatroomId, long seq)
     {
         if (seq < ReadMarkers.MinSeq)
         {
             client.Reply(SocketFrames.Error("validation_failed", $"seq: must be at least {ReadMarkers.MinSeq}."));
+            return;
+        }
+        if (await rateLimits.TryAcquireAsync(rateLimits.Writes, client.User.Id.ToString()) is { } retryAfter)
+        {
+            client.Reply(SocketFrames.RateLimited("Write", retryAfter));
             return;
         }
         await using var scope = scopes.CreateAsyncScope();

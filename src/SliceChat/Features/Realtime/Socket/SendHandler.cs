@@ -47,7 +47,7 @@ public sealed class SendHandler(SocketClient client, IServiceScopeFactory scopes
                 client.Reply(SocketFrames.Error("validation_failed", "recipient_id: You cannot send a direct message to yourself.", clientMessageId));
                 break;
             case SendError.RateLimited:
-                client.Reply(SocketFrames.Error("rate_limited", $"Message rate limit reached; retry in {Math.Ceiling(result.RetryAfter.TotalSeconds)} s.", clientMessageId));
+                client.Reply(SocketFrames.RateLimited("Message", result.RetryAfter, clientMessageId));
                 break;
         }
     }

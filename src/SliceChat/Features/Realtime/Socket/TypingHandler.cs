@@ -15,9 +15,9 @@ public sealed class TypingHandler(SocketClient client, RateLimits rateLimits, Ch
             client.Reply(SocketFrames.Error("forbidden", "You are not a member of this chatroom."));
             return;
         }
-        if (rateLimits.TryTyping(client.User.Id, chatroomId) is not null)
+        if (await rateLimits.TryAcquireAsync(rateLimits.Typing, $"{client.User.Id:N}:{chatroomId:N}") is { } retryAfter)
         {
-            client.Reply(SocketFrames.Error("rate_limited", "Too many typing events for this room."));
+            client.Reply(SocketFrames.RateLimited("Typing", retryAfter));
             return;
         }
         // The name as it is now: the socket's token carries the one it was issued with.

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Accounts;
 using SliceChat.Infrastructure.Conversations;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Security;
 using SliceChat.Infrastructure.Slices;
@@ -26,6 +27,7 @@ public sealed class Endpoint(ChatDbContext db, Accounts accounts, LoginSessions 
     public override void Configure()
     {
         Delete(ApiRoutes.Me);
+        Options(b => b.RateLimited(RateLimitPolicies.Writes));
         Summary(s => s.Summary = "Delete the account: sessions revoked, email and name erased, messages kept under a tombstone name");
     }
 

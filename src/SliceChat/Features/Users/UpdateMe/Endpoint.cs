@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceChat.Infrastructure.Accounts;
+using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Security;
 using SliceChat.Infrastructure.Slices;
 
@@ -11,6 +12,7 @@ public sealed class Endpoint(Accounts accounts, LoginSessions sessions) : Endpoi
     public override void Configure()
     {
         Patch(ApiRoutes.Me);
+        Options(b => b.RateLimited(RateLimitPolicies.Writes));
         Summary(s =>
         {
             s.Summary = "Change username, email or password; needs the current password";
