@@ -42,6 +42,11 @@ public sealed class LimitsOptions
     public int SocketMaxFrameBytes { get; set; } = 16 * 1024;
     /// <summary>Client frames a socket may send per second (a burst of twice this); over it, frames get an error event.</summary>
     public int SocketFramesPerSecond { get; set; } = 20;
+    /// <summary>
+    /// Sends one socket may have queued but not yet stored; a socket at the bound reads its next frame
+    /// only once one of them is stored (its client then waits in TCP's flow control).
+    /// </summary>
+    public int SocketSendsInFlight { get; set; } = 32;
     /// <summary>Typing events a user may send per room per second.</summary>
     public int TypingPerSecond { get; set; } = 2;
     /// <summary>Most messages one <c>sync</c> frame replays; past it the client pages with REST <c>after_seq</c>.</summary>

@@ -161,7 +161,7 @@ public static class LimitsServices
             .Validate(o => o.LoginAttemptsPerMinute > 0 && o.LoginsPerAddressPerMinute > 0 && o.RegistrationsPerMinute > 0
                 && o.MessagesPerMinute > 0 && o.WritesPerMinute > 0 && o.RateLimitRedisTimeoutMilliseconds > 0 && o.RateLimitFallbackSeconds > 0
                 && o.MaxRequestBodyBytes > 0 && o.MaxSearchResults > 0
-                && o.SocketQueueCapacity >= 2 && o.SocketMaxFrameBytes > 0 && o.SocketFramesPerSecond > 0 && o.TypingPerSecond > 0
+                && o.SocketQueueCapacity >= 2 && o.SocketMaxFrameBytes > 0 && o.SocketFramesPerSecond > 0 && o.SocketSendsInFlight > 0 && o.TypingPerSecond > 0
                 && o.SyncReplayMax > 0 && o.SyncReplayMax < o.SocketQueueCapacity && o.SocketKeepAliveSeconds > 0 && o.SocketCloseTimeoutSeconds > 0
                 && o.SocketFollowTimeoutSeconds > 0 && o.SocketSweepMilliseconds > 0 && o.ShutdownSocketsSeconds > 0 && o.ShutdownPollMilliseconds > 0
                 && o.FeedRetrySeconds > 0 && o.ReconnectCatchUpDelaySeconds > 0 && o.BusCommandTimeoutSeconds > 0,

@@ -42,7 +42,16 @@ public sealed partial class SocketConnection : IDisposable
         ExpiresAt = expiresAt;
         Scope = scope;
         RoomId = roomId;
-        queue = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        // Synchronous continuations: an idle writer sends a frame on the thread that queued it (a feed
+        // fanning out), instead of waiting for a thread-pool thread to wake it (a thread switch for
+        // every frame to every socket). A send that cannot complete at once (the peer reads slowly)
+        // hands the writer back to the pool at its first real await.
+        queue = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(capacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+            AllowSynchronousContinuations = true,
+        });
     }
 
     public Guid Id { get; } = Guid.CreateVersion7();
