@@ -199,6 +199,15 @@ public sealed class PostgresOutageTests(PostgresOutageApp app) : IClassFixture<P
         (await socket.DrainAsync(TimeSpan.FromMilliseconds(500))).ShouldNotContain(f => f["type"].Text() == "message.created");
     }
 
+    [Fact]
+    public async Task OpenApi_ListsThe503OfEveryOperation_BesideItsOwnStatuses()
+    {
+        var document = await (await app.Api.GetAsync("/openapi/v1.json")).Json();
+        var operations = document["paths"]!.AsObject().SelectMany(p => p.Value!.AsObject().Select(o => o.Value!["responses"]!.AsObject())).ToList();
+        operations.ShouldAllBe(responses => responses.ContainsKey("503"));
+        document["paths"]!["/api/v1/chatrooms/{id}/messages"]!["post"]!["responses"]!.AsObject().ContainsKey("201").ShouldBeTrue();
+    }
+
     /// <summary>The proxy passes connections again, and the app's readiness says so.</summary>
     private async Task RestoreAsync()
     {

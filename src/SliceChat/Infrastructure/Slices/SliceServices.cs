@@ -106,8 +106,10 @@ public static class SliceServices
             // "Auth.Login" -> "AuthLogin"; aliases get the route's number.
             c.Endpoints.NameGenerator = ctx => SliceName(ctx.EndpointType).Replace(".", "", StringComparison.Ordinal)
                 + (ctx.RouteNumber is > 0 ? ctx.RouteNumber.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
-            // The OpenAPI tag is the slice's area (Auth, Chatrooms, ...), not a path segment.
-            c.Endpoints.Configurator = endpoint => endpoint.Options(b => b.AutoTagOverride(SliceName(endpoint.EndpointType).Split('.')[0]));
+            // The OpenAPI tag is the slice's area (Auth, Chatrooms, ...), not a path segment; every slice needs the
+            // database, so every operation lists the 503 the exception handler answers while it is unreachable.
+            c.Endpoints.Configurator = endpoint => endpoint.Options(b => b.AutoTagOverride(SliceName(endpoint.EndpointType).Split('.')[0])
+                .ProducesProblem(StatusCodes.Status503ServiceUnavailable));
         });
         app.UseOpenApi(o => o.Path = DocumentPath);
         app.UseSwaggerUi(o =>
