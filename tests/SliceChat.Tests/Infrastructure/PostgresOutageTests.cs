@@ -102,6 +102,8 @@ public sealed class PostgresOutageTests(PostgresOutageApp app) : IClassFixture<P
             (await socket.NextAsync("error"))["client_message_id"].Text().ShouldBe("d1");
             await socket.SendAsync(new { type = "read", chatroom_id = room, seq = 1 });
             (await socket.NextAsync("error"))["code"].Text().ShouldBe("unavailable");
+            await socket.SendAsync(new { type = "sync", chatroom_id = room, after_seq = 0 });
+            (await socket.NextAsync("error"))["code"].Text().ShouldBe("unavailable");
 
             await socket.SendAsync(new { type = "ping" });
             await socket.NextAsync("pong");
