@@ -72,6 +72,8 @@ public sealed class LimitsOptions
     public int GapWaitMilliseconds { get; set; } = 50;
     /// <summary>After the bus link comes back, feeds catch up from the database at once, and again after this delay (the bus client re-subscribes in the background).</summary>
     public int ReconnectCatchUpDelaySeconds { get; set; } = 2;
+    /// <summary>The <c>Retry-After</c> of a 503 answered while the database is unreachable.</summary>
+    public int UnavailableRetryAfterSeconds { get; set; } = 2;
     /// <summary>How long a Redis command may take before the client gives it up (StackExchange.Redis' sync and async timeouts; recovery goes through the database).</summary>
     public int BusCommandTimeoutSeconds { get; set; } = 5;
 }
