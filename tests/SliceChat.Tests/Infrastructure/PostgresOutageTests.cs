@@ -180,8 +180,8 @@ public sealed class PostgresOutageTests(PostgresOutageApp app) : IClassFixture<P
         await using (var scope = app.App.Services.CreateAsyncScope())
         {
             var store = scope.ServiceProvider.GetRequiredService<MessageStore>();
-            await store.StoreOneAsync(new PendingSend(room, owner.Id, owner.Username, null, "first", null), false, default);
-            second = (await store.StoreOneAsync(new PendingSend(room, owner.Id, owner.Username, null, "second", null), false, default)).Message!;
+            await store.StoreOneAsync(new PendingSend(room, owner.Id, owner.Username, null, "first", null), default);
+            second = (await store.StoreOneAsync(new PendingSend(room, owner.Id, owner.Username, null, "second", null), default)).Message!;
         }
 
         app.Proxy.Cut();

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using FluentValidation;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Realtime;
 using SliceChat.Infrastructure.Slices;
@@ -61,9 +62,13 @@ public sealed partial class SendHandler(SocketClient client, IServiceScopeFactor
         {
             // The socket is gone; the send was stored or not, as a reconnect's sync shows.
         }
+        catch (Exception e) when (DbErrors.IsUnavailable(e))
+        {
+            client.Reply(SocketFrames.Unavailable(clientMessageId)); // not stored: its batch is one transaction
+        }
         catch (Exception e)
         {
-            // Off the receive loop now, so not the session's to handle: fail the socket as it would.
+            // Off the receive loop now, so neither the dispatcher's nor the session's to handle: fail the socket as the session would.
             LogFailed(logger, e, client.Connection.Id);
             client.Connection.Close(WebSocketCloseStatus.InternalServerError, "internal error", drain: false);
         }
