@@ -73,12 +73,11 @@ public sealed partial class ConnectionRegistry : IHostedService, IDisposable
         }
         try
         {
-            foreach (var socket in sockets.Values.Where(s => !s.IsClosing))
+            var open = sockets.Values.Where(s => !s.IsClosing).ToList();
+            var inactive = await revocation.InactiveAmongAsync([.. open.Select(s => (s.SessionId, s.UserId)).Distinct()], CancellationToken.None);
+            foreach (var socket in open.Where(s => inactive.Contains(s.SessionId)))
             {
-                if (!await revocation.IsActiveAsync(socket.SessionId, socket.UserId, CancellationToken.None))
-                {
-                    socket.Close((WebSocketCloseStatus)CloseCodes.TokenExpiredOrRevoked, "session revoked", drain: false);
-                }
+                socket.Close((WebSocketCloseStatus)CloseCodes.TokenExpiredOrRevoked, "session revoked", drain: false);
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)

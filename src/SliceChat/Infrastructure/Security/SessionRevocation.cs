@@ -31,20 +31,82 @@ public sealed class SessionRevocation(IServiceScopeFactory scopes, IMessageBus b
         {
             return cached.Active;
         }
+        return (await QueryActiveAsync([(sessionId, userId)], now, ct)).Contains(sessionId);
+    }
 
+    /// <summary>
+    /// Which of these sessions are no longer active, for the socket sweep: the cached answers, and the
+    /// rest in one query per <see cref="QueryChunk"/> sessions instead of one per socket. A round that
+    /// queries also refreshes the answers that would run out within half the cache time, so the
+    /// sockets' sessions come due together instead of one round each.
+    /// </summary>
+    public async Task<HashSet<Guid>> InactiveAmongAsync(IReadOnlyCollection<(Guid SessionId, Guid UserId)> candidates, CancellationToken ct)
+    {
+        var now = Environment.TickCount64;
+        var soon = now + options.Value.SessionCacheSeconds * 500L;
+        var inactive = new HashSet<Guid>();
+        var due = new List<(Guid SessionId, Guid UserId)>();
+        var anyExpired = false;
+        foreach (var candidate in candidates)
+        {
+            if (sessions.TryGetValue(candidate.SessionId, out var cached) && cached.ValidUntil > now)
+            {
+                if (!cached.Active)
+                {
+                    inactive.Add(candidate.SessionId);
+                }
+                else if (cached.ValidUntil <= soon)
+                {
+                    due.Add(candidate);
+                }
+            }
+            else
+            {
+                due.Add(candidate);
+                anyExpired = true;
+            }
+        }
+        if (!anyExpired)
+        {
+            return inactive;
+        }
+        foreach (var chunk in due.Chunk(QueryChunk))
+        {
+            var active = await QueryActiveAsync(chunk, now, ct);
+            inactive.UnionWith(chunk.Select(c => c.SessionId).Where(id => !active.Contains(id)));
+        }
+        return inactive;
+    }
+
+    private const int QueryChunk = 1000;
+
+    /// <summary>Reads the sessions' state from the database and caches it; returns the active ones.</summary>
+    private async Task<HashSet<Guid>> QueryActiveAsync(IReadOnlyCollection<(Guid SessionId, Guid UserId)> wanted, long now, CancellationToken ct)
+    {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
         var utcNow = Clock.Now();
-        var active = await db.LoginSessions.AnyAsync(s => s.Id == sessionId && s.UserId == userId && s.RevokedAt == null && s.ExpiresAt > utcNow, ct);
+        var ids = wanted.Select(w => w.SessionId).ToList();
+        var live = (await db.LoginSessions.Where(s => ids.Contains(s.Id) && s.RevokedAt == null && s.ExpiresAt > utcNow)
+            .Select(s => new { s.Id, s.UserId }).ToListAsync(ct)).Select(s => (s.Id, s.UserId)).ToHashSet();
         if (sessions.Count > MaxCachedSessions)
         {
             sessions.Clear();
         }
-        // A revocation seen over the bus while this query ran wins.
         var validUntil = now + options.Value.SessionCacheSeconds * 1000L;
-        return sessions.AddOrUpdate(sessionId,
-            _ => new CachedState(active, validUntil),
-            (_, current) => current.Active ? new CachedState(active, validUntil) : current).Active;
+        var active = new HashSet<Guid>();
+        foreach (var (sessionId, userId) in wanted)
+        {
+            var found = live.Contains((sessionId, userId));
+            // A revocation seen over the bus while this query ran wins.
+            if (sessions.AddOrUpdate(sessionId,
+                    _ => new CachedState(found, validUntil),
+                    (_, current) => current.Active ? new CachedState(found, validUntil) : current).Active)
+            {
+                active.Add(sessionId);
+            }
+        }
+        return active;
     }
 
     /// <summary>Call after the revocations are committed: tells every instance, this one included.</summary>
