@@ -112,6 +112,7 @@ for name in a b; do
       ASPNETCORE_ENVIRONMENT=Production \
       Logging__LogLevel__Default=Warning \
       Logging__LogLevel__Microsoft.AspNetCore=Warning \
+      Logging__LogLevel__SliceChat.Infrastructure.Realtime.ConversationFeed=Information \
       dotnet "$APP_DLL" >"$BENCH_TMP/app_$name.log" 2>&1 &
   pid=$!
   BENCH_PIDS+=("$pid")
@@ -140,6 +141,7 @@ BENCH_PEER_URLS="$(join "${PEER_URLS[@]}")" \
 BENCH_PIDS_APP="$(join "${APP_PIDS[@]}")" \
 BENCH_PIDS_PEER="$(join "${PEER_PIDS[@]}")" \
 BENCH_PID_REDIS="$REDIS_PID" \
+BENCH_APP_LOGS="$BENCH_TMP/app_a.log,$BENCH_TMP/app_b.log" \
 BENCH_PID_POSTMASTER="$POSTMASTER_PID" \
 BENCH_PG_HOST="$PG_HOST" BENCH_PG_PORT="$PG_PORT" BENCH_PG_DB=slicechat_bench PG_BIN="$PG_BIN" \
 BENCH_OUT_DIR="$REPO_ROOT/bench/results" \

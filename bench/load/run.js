@@ -5,6 +5,7 @@
 //   BENCH_PEER_URLS=http://127.0.0.1:3001,http://127.0.0.1:3002
 //   BENCH_PIDS_APP=pid,pid BENCH_PIDS_PEER=pid,pid BENCH_PID_REDIS=pid BENCH_PID_POSTMASTER=pid
 //   BENCH_PG_HOST / BENCH_PG_PORT / BENCH_PG_DB / PG_BIN      (seeding, pgbench)
+//   BENCH_APP_LOGS=path,path      the app instances' logs, where their gap fills are counted
 // Knobs: BENCH_SCENARIOS=a,b,c,d,e,f  BENCH_RUNS=3  BENCH_DURATION=10 (s)  BENCH_WARMUP=10 (s)  BENCH_C_SOCKETS=5000
 //   BENCH_E_RATE=10 (msg/s)  BENCH_F_SAMPLES=200  BENCH_F_MESSAGES=1000000
 'use strict';
@@ -48,6 +49,17 @@ const TARGET_GROUPS = { slicechat: ['app_a', 'app_b', 'redis', 'postgres'], peer
 const APP_GROUPS = { slicechat: ['app_a', 'app_b'], peer: ['peer_a', 'peer_b'] };
 const meter = new L.ProcMeter(groups);
 const RUN_ID = Date.now().toString(36);
+const APP_LOGS = env('BENCH_APP_LOGS', '').split(',').filter(Boolean);
+
+// Gap fills: a conversation's feed read the database for a seq that did not come over the bus in time
+// (logged by each instance at Information, as "... did not arrive within ...").
+function gapFills() {
+  let n = 0;
+  for (const f of APP_LOGS) {
+    try { n += (fs.readFileSync(f, 'utf8').match(/did not arrive within/g) || []).length; } catch { /* not there yet */ }
+  }
+  return n;
+}
 
 // ---- REST -----------------------------------------------------------------------------------
 async function api(method, p, token, body, base = SC[0]) {
@@ -172,6 +184,7 @@ async function broadcastRun(target, spec) {
 
   // send
   closedEarly = 0;
+  const gapsBefore = target === 'slicechat' ? gapFills() : null;
   meter.start();
   const t0 = L.now();
   let sending = true;
@@ -210,6 +223,7 @@ async function broadcastRun(target, spec) {
     await L.sleep(50);
   }
   const res = meter.stop();
+  const gaps = gapsBefore === null ? null : gapFills() - gapsBefore;
   const drainS = (L.now() - tStop) / 1000;
 
   // expected deliveries: SliceChat from the stored seqs, the peer from what was sent
@@ -231,7 +245,7 @@ async function broadcastRun(target, spec) {
   const out = {
     target, sockets: conns.length, senders: senders.length, sent: senders.reduce((a, s) => a + s.sent, 0),
     acked: senders.reduce((a, s) => a + s.acked, 0), stored, errors, sockets_closed_during_run: closedEarly,
-    deliveries: unique, expected, loss: Math.max(0, expected - unique), duplicates: dups, reordered: reorders,
+    deliveries: unique, expected, loss: Math.max(0, expected - unique), duplicates: dups, reordered: reorders, gap_fills: gaps,
     deliveries_per_s: unique / activeS, send_s: (tStop - t0) / 1000, drain_s: drainS,
     latency_ms: L.summary(lat), ack_ms: L.summary(ackLat),
     open_s: openS, opens_per_s: conns.length / openS, rss_per_idle_socket_kb: rssPerSocketKb,
@@ -488,6 +502,7 @@ function markdown() {
     for (const q of ['p50', 'p90', 'p99', 'max']) row(label, `latency ${q} (ms)`, med(sc, `latency_ms.${q}`), med(pe, `latency_ms.${q}`));
     row(label, 'loss / duplicates / reordered (sum of runs)', null, null);
     rows[rows.length - 1] = `| ${label} | loss / duplicates / reordered (all runs) | ${sum(sc, 'loss')} / ${sum(sc, 'duplicates')} / ${sum(sc, 'reordered')} | ${sum(pe, 'loss')} / ${sum(pe, 'duplicates')} / ${sum(pe, 'reordered')} | |`;
+    rows.push(`| ${label} | gap fills from the database (all runs) | ${sum(sc, 'gap_fills')} | – | |`);
     row(label, 'server CPU µs per delivery', med(sc, 'cpu_us_per_delivery'), med(pe, 'cpu_us_per_delivery'));
     row(label, 'server CPU s', med(sc, 'server_cpu_s'), med(pe, 'server_cpu_s'));
     row(label, 'server peak RSS (MB)', med(sc, 'server_peak_rss_mb'), med(pe, 'server_peak_rss_mb'));
@@ -611,7 +626,9 @@ Definitions: latency is end to end, from a send timestamp written into the messa
 arrival at a receiving socket in the same process (every receiver, the sender included). Loss is
 expected deliveries (SliceChat: messages stored, from the rooms' \`last_seq\`; peer: messages sent,
 times the room's sockets) minus distinct deliveries; duplicates and reordering come from each
-room's \`seq\` (SliceChat) or each sender's counter (peer). Server CPU is the CPU time of the
+room's \`seq\` (SliceChat) or each sender's counter (peer). Gap fills are the times a SliceChat
+feed read the database for a seq that had not come over Redis within \`Limits:GapWaitMilliseconds\`
+(counted in the instances' logs). Server CPU is the CPU time of the
 target's processes (SliceChat: both app instances, Redis and PostgreSQL with all backends; peer: both
 peer instances and Redis) from /proc/<pid>/stat; peak RSS from /proc/<pid>/status (for PostgreSQL the sum of the PSS of the postmaster and its backends, from smaps_rollup, so shared buffers count once), sampled every 250 ms.
 
