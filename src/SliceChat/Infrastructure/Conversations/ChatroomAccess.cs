@@ -22,16 +22,13 @@ public sealed class ChatroomAccess(ChatDbContext db)
     /// </summary>
     public async Task<RoomAccess?> FindAsync(Guid chatroomId, Guid userId, CancellationToken ct)
     {
-        var found = await (
-            from r in db.Chatrooms.AsNoTracking()
-            where r.Id == chatroomId
-            select new { Room = r, Membership = db.Members.FirstOrDefault(m => m.ChatroomId == r.Id && m.UserId == userId) })
-            .FirstOrDefaultAsync(ct);
-        if (found is null)
+        var found = await (db switch
         {
-            return null;
-        }
-        return IsVisible(found.Room, found.Membership) ? new RoomAccess(found.Room, found.Membership) : null;
+            PostgresChatDbContext postgres => Compiled<PostgresChatDbContext>.Access(postgres, chatroomId, userId, ct),
+            SqliteChatDbContext sqlite => Compiled<SqliteChatDbContext>.Access(sqlite, chatroomId, userId, ct),
+            _ => throw new NotSupportedException(db.GetType().Name),
+        });
+        return found is not null && IsVisible(found.Room, found.Membership) ? found : null;
     }
 
     /// <summary>
@@ -52,19 +49,26 @@ public sealed class ChatroomAccess(ChatDbContext db)
 
     private static Task<SenderRow?> SenderQuery(ChatDbContext db, Guid chatroomId, Guid userId, CancellationToken ct) => db switch
     {
-        PostgresChatDbContext postgres => CompiledSenderQuery<PostgresChatDbContext>.Run(postgres, chatroomId, userId, ct),
-        SqliteChatDbContext sqlite => CompiledSenderQuery<SqliteChatDbContext>.Run(sqlite, chatroomId, userId, ct),
+        PostgresChatDbContext postgres => Compiled<PostgresChatDbContext>.Sender(postgres, chatroomId, userId, ct),
+        SqliteChatDbContext sqlite => Compiled<SqliteChatDbContext>.Sender(sqlite, chatroomId, userId, ct),
         _ => throw new NotSupportedException(db.GetType().Name),
     };
 
     /// <summary>
-    /// Compiled once: every send runs it, and building and looking up its expression tree cost more CPU
-    /// than the query itself. One per provider's context type, since a compiled query keeps the model
-    /// of the first context it ran on.
+    /// Compiled once: every send and every room route runs one of them, and building and looking up their
+    /// expression trees cost more CPU than the queries themselves. One set per provider's context type,
+    /// since a compiled query keeps the model of the first context it ran on.
     /// </summary>
-    private static class CompiledSenderQuery<TContext> where TContext : ChatDbContext
+    private static class Compiled<TContext> where TContext : ChatDbContext
     {
-        public static readonly Func<TContext, Guid, Guid, CancellationToken, Task<SenderRow?>> Run =
+        public static readonly Func<TContext, Guid, Guid, CancellationToken, Task<RoomAccess?>> Access =
+            EF.CompileAsyncQuery((TContext db, Guid chatroomId, Guid userId, CancellationToken ct) => (
+                from r in db.Chatrooms.AsNoTracking()
+                where r.Id == chatroomId
+                select new RoomAccess(r, db.Members.FirstOrDefault(m => m.ChatroomId == r.Id && m.UserId == userId)))
+                .FirstOrDefault());
+
+        public static readonly Func<TContext, Guid, Guid, CancellationToken, Task<SenderRow?>> Sender =
             EF.CompileAsyncQuery((TContext db, Guid chatroomId, Guid userId, CancellationToken ct) => (
                 from r in db.Chatrooms.AsNoTracking()
                 where r.Id == chatroomId
