@@ -38,6 +38,18 @@ public sealed class LimitsOptions
     public int MaxSearchResults { get; set; } = 50;
     /// <summary>Frames a socket may hold for sending; at half, ephemeral events (typing) are dropped; when full, the socket closes with 1013.</summary>
     public int SocketQueueCapacity { get; set; } = 512;
+    /// <summary>
+    /// Most open sockets of one user, counted across every instance and login session (in Redis when configured;
+    /// per instance without it or while it is down). One more is refused at the handshake with 429. Not a rate
+    /// limit: it holds with <see cref="RateLimitingEnabled"/> false.
+    /// </summary>
+    public int SocketsPerUser { get; set; } = 20;
+    /// <summary>
+    /// How long an open socket counts towards its user's <see cref="SocketsPerUser"/> in Redis without its instance
+    /// renewing it (each instance renews its sockets every third of this): the sockets of an instance that died stop
+    /// counting after it. A socket that closes stops counting at once.
+    /// </summary>
+    public int SocketSlotSeconds { get; set; } = 30;
     /// <summary>Largest client frame; larger closes the socket with 1009.</summary>
     public int SocketMaxFrameBytes { get; set; } = 16 * 1024;
     /// <summary>Client frames a socket may send per second (a burst of twice this); over it, frames get an error event.</summary>
