@@ -50,6 +50,13 @@ public sealed class LimitsOptions
     /// counting after it. A socket that closes stops counting at once.
     /// </summary>
     public int SocketSlotSeconds { get; set; } = 30;
+    /// <summary>
+    /// Bytes a socket may have queued for sending before a <c>sync</c> replays more: a replay stops there with an
+    /// <c>error</c> <c>sync_incomplete</c> (it names the seq to continue after), so a client that asks for replays
+    /// without reading them holds at most this much replayed output, plus small error frames up to
+    /// <see cref="SocketQueueCapacity"/> (then 1013).
+    /// </summary>
+    public int SocketSyncBudgetBytes { get; set; } = 256 * 1024;
     /// <summary>Largest client frame; larger closes the socket with 1009.</summary>
     public int SocketMaxFrameBytes { get; set; } = 16 * 1024;
     /// <summary>Client frames a socket may send per second (a burst of twice this); over it, frames get an error event.</summary>
@@ -77,6 +84,13 @@ public sealed class LimitsOptions
     /// write still in flight) before it fills the gap from the database; later events wait behind it.
     /// </summary>
     public int GapWaitMilliseconds { get; set; } = 50;
+    /// <summary>
+    /// Live events and <c>sync</c> requests that may wait in one conversation's feed on an instance. Past it a live
+    /// event is dropped and the feed catches up from the database once it gets there (every <c>message.created</c>
+    /// still reaches every socket in seq order, once; dropped ephemeral and edit events are not replayed, as after a
+    /// bus outage), and a <c>sync</c> is answered with an <c>error</c> <c>unavailable</c>.
+    /// </summary>
+    public int FeedQueueCapacity { get; set; } = 4096;
     /// <summary>After the bus link comes back, feeds catch up from the database at once, and again after this delay (the bus client re-subscribes in the background).</summary>
     public int ReconnectCatchUpDelaySeconds { get; set; } = 2;
     /// <summary>How long a Redis command may take before the client gives it up (StackExchange.Redis' sync and async timeouts; recovery goes through the database).</summary>
