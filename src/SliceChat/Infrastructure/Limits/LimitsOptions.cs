@@ -32,6 +32,11 @@ public sealed class LimitsOptions
     public int RateLimitFallbackSeconds { get; set; } = 5;
     /// <summary>Most sends an instance stores in one transaction (group commit): its writer takes whatever is waiting, up to this many.</summary>
     public int SendBatchSize { get; set; } = 64;
+    /// <summary>
+    /// Most sends that may wait for an instance's writer; a send past it is not queued and answers at once: 503 problem
+    /// details with <c>Retry-After</c> on REST, an <c>error</c> with code <c>unavailable</c> on a socket.
+    /// </summary>
+    public int SendQueueCapacity { get; set; } = 4096;
     /// <summary>Largest request body in bytes; larger answers 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 64 * 1024;
     /// <summary>Largest user search page.</summary>

@@ -44,6 +44,14 @@ public static class Problems
             detail: $"{reason ?? "Rate limit reached"}; retry after {seconds} s.");
     }
 
+    /// <summary>503 with a Retry-After header in whole seconds: the instance cannot take the work now.</summary>
+    public static ProblemHttpResult Unavailable(HttpContext context, TimeSpan retryAfter, string reason)
+    {
+        var seconds = RetryAfter(context, retryAfter);
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable",
+            detail: $"{reason}; retry after {seconds} s.");
+    }
+
     private static int RetryAfter(HttpContext context, TimeSpan retryAfter)
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));

@@ -49,6 +49,9 @@ public sealed class SendHandler(SocketClient client, IServiceScopeFactory scopes
             case SendError.RateLimited:
                 client.Reply(SocketFrames.RateLimited("Message", result.RetryAfter, clientMessageId));
                 break;
+            case SendError.Overloaded:
+                client.Reply(SocketFrames.Error("unavailable", "Too many messages are waiting to be stored; try again shortly.", clientMessageId));
+                break;
         }
     }
 }
