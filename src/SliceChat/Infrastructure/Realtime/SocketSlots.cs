@@ -52,6 +52,7 @@ public sealed partial class SocketSlots : IHostedService, IDisposable
     private readonly long fallbackMilliseconds;
     private long redisPausedUntil;
     private ITimer? renewal;
+    private int renewing;
 
     public SocketSlots(IOptions<LimitsOptions> options, ChannelNames names, TimeProvider time, ILogger<SocketSlots> logger, IConnectionMultiplexer? redis = null)
     {
@@ -148,35 +149,51 @@ public sealed partial class SocketSlots : IHostedService, IDisposable
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {
             call?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            Volatile.Write(ref redisPausedUntil, Environment.TickCount64 + fallbackMilliseconds);
-            LogRedisFailed(logger, e);
+            var now = Environment.TickCount64;
+            if (Interlocked.Exchange(ref redisPausedUntil, now + fallbackMilliseconds) <= now)
+            {
+                LogRedisFailed(logger, e); // once per pause, not once per socket of a renewal round
+            }
             return null;
         }
     }
 
-    /// <summary>Renews every slot of this instance's open sockets in Redis (and adds those taken while it was down).</summary>
+    /// <summary>Renews every slot of this instance's open sockets in Redis (and adds those taken while it was down), all at once.</summary>
     private async Task RenewAllAsync()
     {
-        List<SocketSlot> slots;
-        lock (gate)
+        if (Interlocked.Exchange(ref renewing, 1) == 1)
         {
-            slots = localSlots.Select(s => new SocketSlot(this, s.Key, s.Value)).ToList();
+            return;
         }
-        foreach (var slot in slots)
+        try
         {
-            if (await RedisAsync(Renew, slot) is null)
-            {
-                return; // Redis is down: the next round tries again
-            }
-            bool open;
+            List<SocketSlot> slots;
             lock (gate)
             {
-                open = localSlots.ContainsKey(slot.Id);
+                slots = localSlots.Select(s => new SocketSlot(this, s.Key, s.Value)).ToList();
             }
-            if (!open)
-            {
-                await ReleaseAsync(slot); // it closed while being renewed
-            }
+            await Task.WhenAll(slots.Select(RenewAsync));
+        }
+        finally
+        {
+            Volatile.Write(ref renewing, 0);
+        }
+    }
+
+    private async Task RenewAsync(SocketSlot slot)
+    {
+        if (await RedisAsync(Renew, slot) is null)
+        {
+            return; // Redis is down: the next round tries again
+        }
+        bool open;
+        lock (gate)
+        {
+            open = localSlots.ContainsKey(slot.Id);
+        }
+        if (!open)
+        {
+            await ReleaseAsync(slot); // it closed while being renewed
         }
     }
 
