@@ -34,6 +34,7 @@ public abstract class AppFixture : IAsyncLifetime
         bool kestrel = false, Action<Microsoft.AspNetCore.Hosting.IWebHostBuilder>? configureHost = null)
     {
         var settings = AppFactory.Settings(Provider, Database, UseRedis ? RedisConfiguration : null, ChannelPrefix);
+        Configure(settings);
         configure?.Invoke(settings);
         var factory = new AppFactory(settings, logger, configureHost);
         if (kestrel)
@@ -47,6 +48,11 @@ public abstract class AppFixture : IAsyncLifetime
         }
         instances.Add(factory);
         return factory;
+    }
+
+    /// <summary>Settings of every instance of this fixture, before a test's own.</summary>
+    protected virtual void Configure(Dictionary<string, string?> settings)
+    {
     }
 
     public virtual async Task DisposeAsync()
@@ -97,5 +103,22 @@ public sealed class ChaosApp : AppFixture
     {
         await base.DisposeAsync();
         Redis.Dispose();
+    }
+}
+
+/// <summary>PostgreSQL behind a <see cref="TcpProxy"/> of this fixture's own, which tests cut and restore.</summary>
+public sealed class PostgresOutageApp : AppFixture
+{
+    public TcpProxy Proxy { get; } = TcpProxy.ForPostgres(TestServers.Postgres);
+
+    public override Provider Provider => Provider.Postgres;
+
+    protected override void Configure(Dictionary<string, string?> settings) =>
+        settings["ConnectionStrings:Postgres"] = Proxy.Route(Database);
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Proxy.DisposeAsync();
     }
 }

@@ -26,33 +26,40 @@ public sealed record SendResult(MessageResponse? Message, bool Created, SendErro
 /// Checks a send and hands it to this instance's <see cref="SendBatcher"/>, for REST and sockets alike: the
 /// queue stores it with the sends waiting alongside (seqs allocated in the insert's transaction, a
 /// repeated client_message_id answered with the original, the sender's read marker moved) and
-/// publishes it once committed.
+/// publishes it once committed. The <c>Queue…</c> methods return once the send is checked and queued,
+/// with a task of its outcome, so a socket can queue its next send while this one is stored.
 /// </summary>
 public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatEvents events, SendBatcher queue, RateLimits limits)
 {
-    public async Task<SendResult> SendToRoomAsync(Guid chatroomId, Guid senderId, string content, string? clientMessageId, CancellationToken ct)
+    public async Task<SendResult> SendToRoomAsync(Guid chatroomId, Guid senderId, string content, string? clientMessageId, CancellationToken ct) =>
+        await await QueueToRoomAsync(chatroomId, senderId, content, clientMessageId, ct);
+
+    public async Task<SendResult> SendDirectAsync(Guid recipientId, Guid senderId, string content, string? clientMessageId, CancellationToken ct) =>
+        await await QueueDirectAsync(recipientId, senderId, content, clientMessageId, ct);
+
+    public async Task<Task<SendResult>> QueueToRoomAsync(Guid chatroomId, Guid senderId, string content, string? clientMessageId, CancellationToken ct)
     {
         var sender = await access.FindForSenderAsync(chatroomId, senderId, ct);
         if (sender is null)
         {
-            return SendResult.Failed(SendError.NotFound);
+            return Refused(SendError.NotFound);
         }
         if (!sender.Access.IsMember)
         {
-            return SendResult.Failed(SendError.NotMember);
+            return Refused(SendError.NotMember);
         }
         if (sender.Access.Room.Kind == ChatroomKind.Direct && sender.Partner is null)
         {
-            return SendResult.Failed(SendError.NotFound); // the partner deleted their account
+            return Refused(SendError.NotFound); // the partner deleted their account
         }
         return await EnqueueAsync(new PendingSend(chatroomId, senderId, sender.SenderName, sender.Partner, content, clientMessageId), ct);
     }
 
-    public async Task<SendResult> SendDirectAsync(Guid recipientId, Guid senderId, string content, string? clientMessageId, CancellationToken ct)
+    public async Task<Task<SendResult>> QueueDirectAsync(Guid recipientId, Guid senderId, string content, string? clientMessageId, CancellationToken ct)
     {
         if (recipientId == senderId)
         {
-            return SendResult.Failed(SendError.ToSelf);
+            return Refused(SendError.ToSelf);
         }
         // Both names in one query: the recipient's only while the account exists.
         var names = await db.Users.AsNoTracking()
@@ -63,7 +70,7 @@ public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatE
         var senderName = names.FirstOrDefault(u => u.Id == senderId)?.Username;
         if (recipient is null || senderName is null)
         {
-            return SendResult.Failed(SendError.NotFound);
+            return Refused(SendError.NotFound);
         }
         var chatroomId = await FindOrCreateDirectAsync(senderId, senderName, recipientId, recipient, ct);
         return await EnqueueAsync(new PendingSend(chatroomId, senderId, senderName, recipientId, content, clientMessageId), ct);
@@ -74,7 +81,9 @@ public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatE
     /// message is still answered with the original (a retry is never rate limited); checked here, on the sender's own
     /// request, so the instance's writer never waits for the limiter (nor for Redis behind it).
     /// </summary>
-    private async Task<SendResult> EnqueueAsync(PendingSend send, CancellationToken ct)
+    private static Task<SendResult> Refused(SendError error) => Task.FromResult(SendResult.Failed(error));
+
+    private async Task<Task<SendResult>> EnqueueAsync(PendingSend send, CancellationToken ct)
     {
         if (await limits.TryAcquireAsync(limits.Messages, send.SenderId.ToString("N")) is { } retryAfter)
         {
@@ -82,9 +91,9 @@ public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatE
                 ? await db.Messages.Where(m => m.ChatroomId == send.ChatroomId && m.SenderId == send.SenderId && m.ClientMessageId == clientId)
                     .Responses(db).FirstOrDefaultAsync(ct)
                 : null;
-            return original is not null ? new SendResult(original, false, SendError.None) : SendResult.Failed(SendError.RateLimited, retryAfter);
+            return Task.FromResult(original is not null ? new SendResult(original, false, SendError.None) : SendResult.Failed(SendError.RateLimited, retryAfter));
         }
-        return await queue.SendAsync(send, ct);
+        return queue.SendAsync(send, ct);
     }
 
     /// <summary>The pair's one direct conversation; the unique direct key settles two first messages racing.</summary>

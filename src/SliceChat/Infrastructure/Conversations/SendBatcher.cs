@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Persistence;
 
 namespace SliceChat.Infrastructure.Conversations;
 
@@ -9,7 +10,8 @@ namespace SliceChat.Infrastructure.Conversations;
 /// whatever is waiting (up to <see cref="LimitsOptions.SendBatchSize"/>), stores it in one transaction
 /// (<see cref="MessageStore"/>), and after the commit publishes each new message in seq order, then
 /// answers its sender. A batch that fails is written again send by send, so a failure (a conversation
-/// deleted meanwhile, a client_message_id another instance stored first) answers only its own send.
+/// deleted meanwhile, a client_message_id another instance stored first) answers only its own send; one
+/// that fails because the database is unreachable fails all its unanswered sends at once.
 /// At most <see cref="LimitsOptions.SendQueueCapacity"/> sends wait; one more answers <see cref="SendError.Overloaded"/> at once.
 /// </summary>
 public sealed partial class SendBatcher(IServiceScopeFactory scopes, ChatEvents events, IOptions<LimitsOptions> options, ILogger<SendBatcher> logger)
@@ -106,6 +108,19 @@ public sealed partial class SendBatcher(IServiceScopeFactory scopes, ChatEvents 
             await using var scope = scopes.CreateAsyncScope();
             await scope.ServiceProvider.GetRequiredService<MessageStore>().StoreBatchAsync(sends, results, CancellationToken.None);
         }
+        catch (Exception e) when (DbErrors.IsUnavailable(e))
+        {
+            // Nothing of the batch is stored (it is one transaction), and one by one would fail as well: each
+            // send without an answer yet fails with the outage, which its caller answers as unavailable.
+            LogBatchUnavailable(logger, batch.Count, e.Message);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (results[i] is null)
+                {
+                    batch[i].Completion.TrySetException(e);
+                }
+            }
+        }
         catch (Exception e)
         {
             LogBatchFailed(logger, e, batch.Count);
@@ -159,6 +174,9 @@ public sealed partial class SendBatcher(IServiceScopeFactory scopes, ChatEvents 
         public CancellationToken Cancellation { get; } = cancellation;
         public TaskCompletionSource<SendResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+
+    [LoggerMessage(LogLevel.Warning, "Storing a batch of {Count} sends failed: the database is unreachable ({Reason})")]
+    private static partial void LogBatchUnavailable(ILogger logger, int count, string reason);
 
     [LoggerMessage(LogLevel.Warning, "Storing a batch of {Count} sends failed; storing them one by one")]
     private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);

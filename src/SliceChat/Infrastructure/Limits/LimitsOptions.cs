@@ -66,6 +66,11 @@ public sealed class LimitsOptions
     public int SocketMaxFrameBytes { get; set; } = 16 * 1024;
     /// <summary>Client frames a socket may send per second (a burst of twice this); over it, frames get an error event.</summary>
     public int SocketFramesPerSecond { get; set; } = 20;
+    /// <summary>
+    /// Sends one socket may have queued but not yet stored; a socket at the bound reads its next frame
+    /// only once one of them is stored (its client then waits in TCP's flow control).
+    /// </summary>
+    public int SocketSendsInFlight { get; set; } = 32;
     /// <summary>Typing events a user may send per room per second.</summary>
     public int TypingPerSecond { get; set; } = 2;
     /// <summary>Most messages one <c>sync</c> frame replays; past it the client pages with REST <c>after_seq</c>.</summary>
@@ -98,6 +103,8 @@ public sealed class LimitsOptions
     public int FeedQueueCapacity { get; set; } = 4096;
     /// <summary>After the bus link comes back, feeds catch up from the database at once, and again after this delay (the bus client re-subscribes in the background).</summary>
     public int ReconnectCatchUpDelaySeconds { get; set; } = 2;
+    /// <summary>The <c>Retry-After</c> of a 503 answered while the database is unreachable.</summary>
+    public int UnavailableRetryAfterSeconds { get; set; } = 2;
     /// <summary>How long a Redis command may take before the client gives it up (StackExchange.Redis' sync and async timeouts; recovery goes through the database).</summary>
     public int BusCommandTimeoutSeconds { get; set; } = 5;
 }

@@ -162,10 +162,11 @@ public static class LimitsServices
                 && o.MessagesPerMinute > 0 && o.WritesPerMinute > 0 && o.RateLimitRedisTimeoutMilliseconds > 0 && o.RateLimitFallbackSeconds > 0
                 && o.SendQueueCapacity > 0 && o.SocketsPerUser > 0 && o.SocketSlotSeconds >= 3 && o.SocketSyncBudgetBytes > 0 && o.FeedQueueCapacity > 0
                 && o.MaxRequestBodyBytes > 0 && o.MaxSearchResults > 0
-                && o.SocketQueueCapacity >= 2 && o.SocketMaxFrameBytes > 0 && o.SocketFramesPerSecond > 0 && o.TypingPerSecond > 0
+                && o.SocketQueueCapacity >= 2 && o.SocketMaxFrameBytes > 0 && o.SocketFramesPerSecond > 0 && o.SocketSendsInFlight > 0 && o.TypingPerSecond > 0
                 && o.SyncReplayMax > 0 && o.SyncReplayMax < o.SocketQueueCapacity && o.SocketKeepAliveSeconds > 0 && o.SocketCloseTimeoutSeconds > 0
                 && o.SocketFollowTimeoutSeconds > 0 && o.SocketSweepMilliseconds > 0 && o.ShutdownSocketsSeconds > 0 && o.ShutdownPollMilliseconds > 0
-                && o.FeedRetrySeconds > 0 && o.ReconnectCatchUpDelaySeconds > 0 && o.BusCommandTimeoutSeconds > 0,
+                && o.FeedRetrySeconds > 0 && o.ReconnectCatchUpDelaySeconds > 0 && o.BusCommandTimeoutSeconds > 0
+                && o.UnavailableRetryAfterSeconds > 0,
                 "Limits must be positive, and SyncReplayMax below SocketQueueCapacity.")
             .ValidateOnStart();
         builder.Services.AddSingleton<RateLimits>();

@@ -7,6 +7,25 @@ namespace SliceChat.Infrastructure.Persistence;
 public static class DbErrors
 {
     private const int SqliteConstraint = 19;
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+
+    /// <summary>
+    /// The database could not be reached or could not take the work now (connection refused or broken, a
+    /// timeout, the server shutting down, SQLite busy or locked), also when wrapped by EF (DbUpdateException,
+    /// a retry strategy's exceptions): worth retrying shortly, unlike a wrong query or a violated constraint.
+    /// </summary>
+    public static bool IsUnavailable(Exception exception)
+    {
+        for (Exception? e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is NpgsqlException { IsTransient: true } or SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked })
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <summary>A unique index refused the write: another request got there first.</summary>
     public static bool IsUniqueViolation(DbUpdateException exception) => exception.InnerException switch

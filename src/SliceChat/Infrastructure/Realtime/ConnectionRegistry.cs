@@ -12,20 +12,23 @@ namespace SliceChat.Infrastructure.Realtime;
 /// case such a message was lost), those whose token expired (4401), and all of them with 1001 when
 /// the app shuts down, after their queued frames have gone out.
 /// </summary>
-public sealed class ConnectionRegistry : IHostedService, IDisposable
+public sealed partial class ConnectionRegistry : IHostedService, IDisposable
 {
     private readonly ConcurrentDictionary<Guid, SocketConnection> sockets = new();
     private readonly SessionRevocation revocation;
     private readonly TimeProvider time;
     private readonly IHostApplicationLifetime lifetime;
+    private readonly ILogger<ConnectionRegistry> logger;
     private readonly TimeSpan sweepInterval;
     private readonly TimeSpan shutdownTimeout;
     private readonly TimeSpan shutdownPoll;
     private ITimer? sweep;
     private int sweeping;
 
-    public ConnectionRegistry(SessionRevocation revocation, TimeProvider time, IHostApplicationLifetime lifetime, IOptions<LimitsOptions> limits)
+    public ConnectionRegistry(SessionRevocation revocation, TimeProvider time, IHostApplicationLifetime lifetime, IOptions<LimitsOptions> limits,
+        ILogger<ConnectionRegistry> logger)
     {
+        this.logger = logger;
         this.revocation = revocation;
         this.time = time;
         this.lifetime = lifetime;
@@ -52,22 +55,27 @@ public sealed class ConnectionRegistry : IHostedService, IDisposable
         }
     }
 
+    /// <summary>
+    /// Every tick: expired tokens close at once (no database needed), then, unless the previous round is
+    /// still waiting on the database, the sessions are re-checked. A database error ends that round only;
+    /// the next tick sweeps again.
+    /// </summary>
     private async Task SweepAsync()
     {
+        var now = time.GetUtcNow();
+        foreach (var socket in sockets.Values.Where(s => !s.IsClosing && s.ExpiresAt <= now))
+        {
+            socket.Close((WebSocketCloseStatus)CloseCodes.TokenExpiredOrRevoked, "token expired", drain: false);
+        }
         if (Interlocked.Exchange(ref sweeping, 1) == 1)
         {
             return;
         }
         try
         {
-            var now = time.GetUtcNow();
             foreach (var socket in sockets.Values.Where(s => !s.IsClosing))
             {
-                if (socket.ExpiresAt <= now)
-                {
-                    socket.Close((WebSocketCloseStatus)CloseCodes.TokenExpiredOrRevoked, "token expired", drain: false);
-                }
-                else if (!await revocation.IsActiveAsync(socket.SessionId, socket.UserId, CancellationToken.None))
+                if (!await revocation.IsActiveAsync(socket.SessionId, socket.UserId, CancellationToken.None))
                 {
                     socket.Close((WebSocketCloseStatus)CloseCodes.TokenExpiredOrRevoked, "session revoked", drain: false);
                 }
@@ -75,7 +83,7 @@ public sealed class ConnectionRegistry : IHostedService, IDisposable
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // The database is unreachable: sessions are checked again at the next sweep.
+            LogSweepFailed(logger, e.Message);
         }
         finally
         {
@@ -115,4 +123,7 @@ public sealed class ConnectionRegistry : IHostedService, IDisposable
         revocation.Revoked -= OnRevoked;
         sweep?.Dispose();
     }
+
+    [LoggerMessage(LogLevel.Warning, "Checking the open sockets' sessions failed ({Reason}); checking again at the next sweep")]
+    private static partial void LogSweepFailed(ILogger logger, string reason);
 }

@@ -13,7 +13,8 @@ namespace SliceChat.Infrastructure.Realtime;
 /// <c>message.created</c> leaves in seq order, once each: a seq already delivered is dropped, and
 /// what comes past a gap waits. A gap is usually another instance's write still on its way over the
 /// bus, so the feed first waits <c>Limits:GapWaitMilliseconds</c> for it; only then (a lost publish,
-/// a Redis outage) is it filled from the database, and what waited goes out after it.
+/// a Redis outage) is it filled from the database, and what waited goes out after it. A fill that finds
+/// the database unreachable is tried again later; what waits past the gap is never dropped nor skipped.
 /// Its queue of live events and sync requests is bounded (<c>Limits:FeedQueueCapacity</c>, see <see cref="OnPublished"/>),
 /// and its start-up stops when the last socket leaves before it finished.
 /// </summary>
@@ -47,6 +48,7 @@ public sealed partial class ConversationFeed
     private long highestAhead;
     private ITimer? gapTimer;
     private long gapDeadline;
+    private bool retryPending;
 
     public ConversationFeed(Guid chatroomId, ConversationFeeds owner, IMessageBus bus, ChannelNames channels, IServiceScopeFactory scopes,
         LimitsOptions limits, RealtimeMetrics metrics, TimeProvider time, ILogger logger)
@@ -240,11 +242,22 @@ public sealed partial class ConversationFeed
                 sockets.Remove(detach.Socket);
                 break;
             case Sync sync when sockets.Contains(sync.Socket):
-                await ReplayAsync(sync.Socket, sync.AfterSeq);
+                try
+                {
+                    await ReplayAsync(sync.Socket, sync.AfterSeq);
+                }
+                catch (Exception e) when (DbErrors.IsUnavailable(e))
+                {
+                    sync.Socket.Enqueue(SocketFrames.Unavailable()); // the client syncs again; live events go on
+                }
                 break;
             case CatchUp:
-                await DropNonMembersAsync();
-                await CatchUpAsync();
+                retryPending = false;
+                await FillOrRetryAsync(async () =>
+                {
+                    await DropNonMembersAsync();
+                    await CatchUpAsync();
+                });
                 break;
             case GapExpired expired when ahead is { Count: > 0 }:
                 await OnGapExpiredAsync(expired);
@@ -267,7 +280,34 @@ public sealed partial class ConversationFeed
         }
         LogGap(logger, ChatroomId, lastSeq + 1, gapWait.TotalMilliseconds);
         metrics.GapFilled();
-        await CatchUpAsync();
+        await FillOrRetryAsync(CatchUpAsync);
+    }
+
+    /// <summary>
+    /// Fills from the database; while it is unreachable, what waits past the gap keeps waiting (nothing is
+    /// delivered out of order or skipped) and a catch-up is tried again after <c>Limits:FeedRetrySeconds</c>.
+    /// </summary>
+    private async Task FillOrRetryAsync(Func<Task> fill)
+    {
+        try
+        {
+            await fill();
+        }
+        catch (Exception e) when (DbErrors.IsUnavailable(e))
+        {
+            LogFillDeferred(logger, ChatroomId, retryDelay.TotalSeconds, e.Message);
+            if (!retryPending)
+            {
+                retryPending = true;
+                _ = RetryCatchUpAsync();
+            }
+        }
+    }
+
+    private async Task RetryCatchUpAsync()
+    {
+        await Task.Delay(retryDelay, time);
+        inbox.Writer.TryWrite(new CatchUp());
     }
 
     private async Task OnLiveAsync(ReadOnlyMemory<byte> frame)
@@ -497,6 +537,9 @@ public sealed partial class ConversationFeed
 
     [LoggerMessage(LogLevel.Information, "Conversation {ChatroomId}: seq {Seq} did not arrive within {WaitMilliseconds} ms; filling the gap from the database")]
     private static partial void LogGap(ILogger logger, Guid chatroomId, long seq, double waitMilliseconds);
+
+    [LoggerMessage(LogLevel.Warning, "Conversation {ChatroomId}: the database is unreachable ({Reason}); catching up again in {Seconds} s")]
+    private static partial void LogFillDeferred(ILogger logger, Guid chatroomId, double seconds, string reason);
 
     [LoggerMessage(LogLevel.Error, "Conversation {ChatroomId}: delivery work failed")]
     private static partial void LogWorkFailed(ILogger logger, Exception exception, Guid chatroomId);

@@ -43,7 +43,16 @@ public sealed partial class SocketConnection : IDisposable
         ExpiresAt = expiresAt;
         Scope = scope;
         RoomId = roomId;
-        queue = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        // Synchronous continuations: an idle writer sends a frame on the thread that queued it (a feed
+        // fanning out), instead of waiting for a thread-pool thread to wake it (a thread switch for
+        // every frame to every socket). A send that cannot complete at once (the peer reads slowly)
+        // hands the writer back to the pool at its first real await.
+        queue = Channel.CreateBounded<ReadOnlyMemory<byte>>(new BoundedChannelOptions(capacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+            AllowSynchronousContinuations = true,
+        });
     }
 
     public Guid Id { get; } = Guid.CreateVersion7();
@@ -177,7 +186,8 @@ public sealed partial class SocketConnection : IDisposable
     }
 
     /// <summary>The conversations whose events this socket receives (maintained by <see cref="ConversationFeeds"/>).</summary>
-    public System.Collections.Concurrent.ConcurrentDictionary<Guid, byte> Following { get; } = new();
+    /// <remarks>Sized for the usual one or few: the defaults (a lock per core, 31 buckets) were a tenth of an idle socket's memory.</remarks>
+    public System.Collections.Concurrent.ConcurrentDictionary<Guid, byte> Following { get; } = new(concurrencyLevel: 1, capacity: 1);
 
     public void Dispose()
     {

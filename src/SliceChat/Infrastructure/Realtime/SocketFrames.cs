@@ -8,7 +8,8 @@ public static class SocketFrames
     public static readonly ReadOnlyMemory<byte> Pong = ChatEvents.Frame("pong", new { });
 
     /// <summary>The answer to a frame that needs the database while it is unreachable; the socket stays open.</summary>
-    public static readonly ReadOnlyMemory<byte> Unavailable = Error("unavailable", "The database is unreachable; try again shortly.");
+    public static ReadOnlyMemory<byte> Unavailable(string? clientMessageId = null) =>
+        Error("unavailable", "The database is unreachable; try again shortly.", clientMessageId);
 
     public static ReadOnlyMemory<byte> Ready(Guid userId, Guid connectionId) =>
         ChatEvents.Frame("ready", new ReadyBody(userId, connectionId));

@@ -3,6 +3,9 @@ using FastEndpoints;
 using FastEndpoints.Swagger;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
+using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Persistence;
 
 namespace SliceChat.Infrastructure.Slices;
 
@@ -103,8 +106,10 @@ public static class SliceServices
             // "Auth.Login" -> "AuthLogin"; aliases get the route's number.
             c.Endpoints.NameGenerator = ctx => SliceName(ctx.EndpointType).Replace(".", "", StringComparison.Ordinal)
                 + (ctx.RouteNumber is > 0 ? ctx.RouteNumber.Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : "");
-            // The OpenAPI tag is the slice's area (Auth, Chatrooms, ...), not a path segment.
-            c.Endpoints.Configurator = endpoint => endpoint.Options(b => b.AutoTagOverride(SliceName(endpoint.EndpointType).Split('.')[0]));
+            // The OpenAPI tag is the slice's area (Auth, Chatrooms, ...), not a path segment; every slice needs the
+            // database, so every operation lists the 503 the exception handler answers while it is unreachable.
+            c.Endpoints.Configurator = endpoint => endpoint.Options(b => b.AutoTagOverride(SliceName(endpoint.EndpointType).Split('.')[0])
+                .ProducesProblem(StatusCodes.Status503ServiceUnavailable));
         });
         app.UseOpenApi(o => o.Path = DocumentPath);
         app.UseSwaggerUi(o =>
@@ -132,17 +137,29 @@ internal sealed class SchemaNames : NJsonSchema.Generation.ISchemaNameGenerator
         : fallback.Generate(type);
 }
 
-/// <summary>Turns the unexpected into problem details; a request Kestrel rejected keeps its own status (e.g. 413).</summary>
-internal sealed partial class UnexpectedExceptionHandler(IProblemDetailsService problems, ILogger<UnexpectedExceptionHandler> logger) : IExceptionHandler
+/// <summary>
+/// Turns the unexpected into problem details; a request Kestrel rejected keeps its own status (e.g. 413), and
+/// an unreachable database answers 503 with <c>Retry-After</c> (<c>Limits:UnavailableRetryAfterSeconds</c>).
+/// </summary>
+internal sealed partial class UnexpectedExceptionHandler(IProblemDetailsService problems, IOptions<LimitsOptions> limits,
+    ILogger<UnexpectedExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
+        var retryAfter = limits.Value.UnavailableRetryAfterSeconds;
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? "Payload too large" : "Bad request", bad.Message),
+            _ when DbErrors.IsUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "Service unavailable",
+                $"The database is unreachable; retry after {retryAfter} s."),
             _ => (StatusCodes.Status500InternalServerError, "Internal server error", "An unexpected error occurred."),
         };
-        if (status >= 500)
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            LogUnavailable(logger, context.Request.Method, context.Request.Path, exception.Message);
+            context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else if (status >= 500)
         {
             LogUnexpected(logger, exception, context.Request.Method, context.Request.Path);
         }
@@ -157,4 +174,7 @@ internal sealed partial class UnexpectedExceptionHandler(IProblemDetailsService 
 
     [LoggerMessage(LogLevel.Error, "Unhandled exception on {Method} {Path}")]
     private static partial void LogUnexpected(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(LogLevel.Warning, "{Method} {Path} answered 503: the database is unreachable ({Reason})")]
+    private static partial void LogUnavailable(ILogger logger, string method, string path, string reason);
 }

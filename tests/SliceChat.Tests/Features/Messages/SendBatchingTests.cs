@@ -145,6 +145,41 @@ public abstract class SendBatchingTests(AppFixture fixture)
         members.AsArray().Single(m => m!["user_id"].Text() == me.Id.ToString())!["last_read_seq"]!.GetValue<long>().ShouldBe(mine);
     }
 
+    [Fact]
+    public async Task OneSocketSendingWithoutWaiting_QueuesItsSendsTogether_StoredInTheOrderSent()
+    {
+        var me = await Api.RegisterAsync();
+        var blocker = await Api.CreateRoomAsync(me);
+        var room = await Api.CreateRoomAsync(me);
+        var batcher = fixture.App.Services.GetRequiredService<SendBatcher>();
+        await using var socket = await ChatSocket.ConnectAsync(fixture.App, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), me.AccessToken);
+        await socket.NextAsync("ready");
+
+        long batchesBefore;
+        await using (var hold = await WriteHold.TakeAsync(fixture.App, blocker))
+        {
+            var held = await StallWriterAsync(batcher, () => Api.As(me).PostAsync(MessagesOf(blocker), new { content = "held" }));
+            batchesBefore = batcher.Batches;
+            foreach (var n in Enumerable.Range(1, 5))
+            {
+                await socket.SendAsync(new { content = $"in order {n}", client_message_id = $"order-{n}" });
+            }
+            // All five wait for the writer at once: the socket did not wait for one to be stored before reading the next.
+            await Until(() => batcher.Waiting == 5);
+            await hold.ReleaseAsync();
+            await (await held).ShouldHaveStatus(HttpStatusCode.Created);
+        }
+
+        var created = new List<JsonNode>();
+        for (var i = 0; i < 5; i++)
+        {
+            created.Add(await socket.NextAsync("message.created"));
+        }
+        created.Select(m => m["seq"]!.GetValue<long>()).ShouldBe([1L, 2L, 3L, 4L, 5L]);
+        created.Select(m => m["content"].Text()).ShouldBe(Enumerable.Range(1, 5).Select(n => $"in order {n}"));
+        batcher.Batches.ShouldBe(batchesBefore + 1);
+    }
+
     /// <summary>Starts a send and waits until the writer has taken it into a batch (which then waits for the hold).</summary>
     protected static async Task<Task<HttpResponseMessage>> StallWriterAsync(SendBatcher batcher, Func<Task<HttpResponseMessage>> send)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Realtime;
 using SliceChat.Infrastructure.Slices;
 
@@ -7,7 +8,7 @@ namespace SliceChat.Features.Realtime.Socket;
 /// <summary>
 /// Reads each client frame as a <see cref="ClientFrame"/> and hands it to the handler of its type.
 /// Frames without a type are the reference clients' sends. A frame no handler takes gets an
-/// <c>error</c> event.
+/// <c>error</c> event, and so does one whose handler found the database unreachable (<c>unavailable</c>).
 /// </summary>
 public sealed class FrameDispatcher
 {
@@ -30,9 +31,18 @@ public sealed class FrameDispatcher
 
     public async Task DispatchAsync(ReadOnlyMemory<byte> text)
     {
-        if (Parse(text) is { } frame)
+        if (Parse(text) is not { } frame)
+        {
+            return;
+        }
+        try
         {
             await RouteAsync(frame);
+        }
+        catch (Exception e) when (DbErrors.IsUnavailable(e))
+        {
+            // Whatever the frame needed the database for is not done (a send is one transaction); the socket stays open.
+            client.Reply(SocketFrames.Unavailable(frame.ClientMessageId));
         }
     }
 

@@ -19,15 +19,7 @@ public sealed class SyncHandler(SocketClient client, ConversationFeeds feeds, Co
         }
         if (client.Connection.Following.ContainsKey(chatroomId))
         {
-            try
-            {
-                await follower.DropGoneAsync([chatroomId]);
-            }
-            catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException)
-            {
-                client.Reply(SocketFrames.Unavailable);
-                return;
-            }
+            await follower.DropGoneAsync([chatroomId]);
         }
         if (!feeds.Sync(client.Connection, chatroomId, afterSeq))
         {

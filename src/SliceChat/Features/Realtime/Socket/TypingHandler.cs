@@ -22,15 +22,9 @@ public sealed class TypingHandler(SocketClient client, RateLimits rateLimits, Ch
         }
         // The name as it is now: the socket's token carries the one it was issued with.
         string username;
-        try
+        await using (var scope = scopes.CreateAsyncScope())
         {
-            await using var scope = scopes.CreateAsyncScope();
             username = await scope.ServiceProvider.GetRequiredService<ChatDbContext>().UsernameAsync(client.User.Id, client.Connection.Aborted);
-        }
-        catch (Exception e) when (e is System.Data.Common.DbException or TimeoutException)
-        {
-            client.Reply(SocketFrames.Unavailable);
-            return;
         }
         await events.PublishAsync(chatroomId, ChatEvents.Typing, new TypingBody(chatroomId, client.User.Id, username));
     }
