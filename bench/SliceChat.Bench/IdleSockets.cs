@@ -25,6 +25,8 @@ internal static class IdleSockets
         {
             ["Limits:RateLimitingEnabled"] = "true",
             ["Limits:MessagesPerMinute"] = "1000000",
+            // One user opens every socket: the per-user cap must let them all in.
+            ["Limits:SocketsPerUser"] = count.ToString(System.Globalization.CultureInfo.InvariantCulture),
         });
         var json = new JsonSerializerOptions(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
         var http = new HttpClient { BaseAddress = server.Address };

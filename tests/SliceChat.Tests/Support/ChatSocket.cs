@@ -50,6 +50,22 @@ public sealed class ChatSocket : IAsyncDisposable
         return new ChatSocket(socket, autoRead);
     }
 
+    /// <summary>Over real TCP, once the server has said <c>ready</c>.</summary>
+    public static async Task<ChatSocket> ReadyKestrelAsync(AppFactory app, string path, string token)
+    {
+        var socket = await ConnectKestrelAsync(app, path, token);
+        await socket.NextAsync("ready");
+        return socket;
+    }
+
+    public static async Task DisposeAllAsync(IEnumerable<ChatSocket> sockets)
+    {
+        foreach (var socket in sockets)
+        {
+            await socket.DisposeAsync();
+        }
+    }
+
     /// <summary>The HTTP status a refused handshake answered with.</summary>
     public static async Task<int> HandshakeStatusAsync(AppFactory app, string path, string? token)
     {

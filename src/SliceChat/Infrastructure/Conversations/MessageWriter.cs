@@ -12,6 +12,8 @@ public enum SendError
     NotMember,
     ToSelf,
     RateLimited,
+    /// <summary>This instance's send queue is full (<c>Limits:SendQueueCapacity</c>): nothing stored; retry shortly.</summary>
+    Overloaded,
 }
 
 /// <summary>A send's outcome: the message (<see cref="Created"/> false for an idempotent repeat) or why not.</summary>

@@ -12,13 +12,22 @@ namespace SliceChat.Infrastructure.Conversations;
 /// answers its sender. A batch that fails is written again send by send, so a failure (a conversation
 /// deleted meanwhile, a client_message_id another instance stored first) answers only its own send; one
 /// that fails because the database is unreachable fails all its unanswered sends at once.
+/// At most <see cref="LimitsOptions.SendQueueCapacity"/> sends wait; one more answers <see cref="SendError.Overloaded"/> at once.
 /// </summary>
 public sealed partial class SendBatcher(IServiceScopeFactory scopes, ChatEvents events, IOptions<LimitsOptions> options, ILogger<SendBatcher> logger)
     : BackgroundService
 {
-    private readonly Channel<Waiter> queue = Channel.CreateUnbounded<Waiter>(); // not SingleReader: that reader cannot count
+    // Not SingleReader: that reader cannot count. Full or completed, TryWrite fails and the send does not wait.
+    private readonly Channel<Waiter> queue = Channel.CreateBounded<Waiter>(new BoundedChannelOptions(Math.Max(1, options.Value.SendQueueCapacity))
+    {
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+    private volatile bool stopping;
     private readonly int batchSize = Math.Max(1, options.Value.SendBatchSize);
     private long batches;
+
+    /// <summary>The Retry-After of a send refused because the queue is full: the writer drains a batch in milliseconds.</summary>
+    public static TimeSpan OverloadedRetryAfter { get; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Sends waiting for the writer.</summary>
     public int Waiting => queue.Reader.Count;
@@ -32,6 +41,10 @@ public sealed partial class SendBatcher(IServiceScopeFactory scopes, ChatEvents 
         var waiter = new Waiter(send, ct);
         if (!queue.Writer.TryWrite(waiter))
         {
+            if (!stopping)
+            {
+                return SendResult.Failed(SendError.Overloaded, OverloadedRetryAfter);
+            }
             // The writer has stopped (the instance is shutting down): this send is written on its own.
             await WriteAsync([waiter]);
         }
@@ -56,6 +69,7 @@ public sealed partial class SendBatcher(IServiceScopeFactory scopes, ChatEvents 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
+        stopping = true;
         queue.Writer.TryComplete();
         while (queue.Reader.Count > 0)
         {

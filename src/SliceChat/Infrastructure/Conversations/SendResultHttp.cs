@@ -14,6 +14,7 @@ public static class SendResultHttp
             SendError.NotMember => Problems.Forbidden("You are not a member of this chatroom."),
             SendError.ToSelf => Problems.Invalid("recipient_id", "You cannot send a direct message to yourself."),
             SendError.RateLimited => Problems.TooManyRequests(http, result.RetryAfter),
+            SendError.Overloaded => Problems.Unavailable(http, result.RetryAfter, "Too many messages are waiting to be stored"),
             _ => Problems.NotFound("No such chatroom or user."),
         };
 }

@@ -32,12 +32,36 @@ public sealed class LimitsOptions
     public int RateLimitFallbackSeconds { get; set; } = 5;
     /// <summary>Most sends an instance stores in one transaction (group commit): its writer takes whatever is waiting, up to this many.</summary>
     public int SendBatchSize { get; set; } = 64;
+    /// <summary>
+    /// Most sends that may wait for an instance's writer; a send past it is not queued and answers at once: 503 problem
+    /// details with <c>Retry-After</c> on REST, an <c>error</c> with code <c>unavailable</c> on a socket.
+    /// </summary>
+    public int SendQueueCapacity { get; set; } = 4096;
     /// <summary>Largest request body in bytes; larger answers 413.</summary>
     public long MaxRequestBodyBytes { get; set; } = 64 * 1024;
     /// <summary>Largest user search page.</summary>
     public int MaxSearchResults { get; set; } = 50;
     /// <summary>Frames a socket may hold for sending; at half, ephemeral events (typing) are dropped; when full, the socket closes with 1013.</summary>
     public int SocketQueueCapacity { get; set; } = 512;
+    /// <summary>
+    /// Most open sockets of one user, counted across every instance and login session (in Redis when configured;
+    /// per instance without it or while it is down). One more is refused at the handshake with 429. Not a rate
+    /// limit: it holds with <see cref="RateLimitingEnabled"/> false.
+    /// </summary>
+    public int SocketsPerUser { get; set; } = 20;
+    /// <summary>
+    /// How long an open socket counts towards its user's <see cref="SocketsPerUser"/> in Redis without its instance
+    /// renewing it (each instance renews its sockets every third of this): the sockets of an instance that died stop
+    /// counting after it. A socket that closes stops counting at once.
+    /// </summary>
+    public int SocketSlotSeconds { get; set; } = 30;
+    /// <summary>
+    /// Bytes a socket may have queued for sending before a <c>sync</c> replays more: a replay stops there with an
+    /// <c>error</c> <c>sync_incomplete</c> (it names the seq to continue after), so a client that asks for replays
+    /// without reading them holds at most this much replayed output, plus small error frames up to
+    /// <see cref="SocketQueueCapacity"/> (then 1013).
+    /// </summary>
+    public int SocketSyncBudgetBytes { get; set; } = 256 * 1024;
     /// <summary>Largest client frame; larger closes the socket with 1009.</summary>
     public int SocketMaxFrameBytes { get; set; } = 16 * 1024;
     /// <summary>Client frames a socket may send per second (a burst of twice this); over it, frames get an error event.</summary>
@@ -70,6 +94,13 @@ public sealed class LimitsOptions
     /// write still in flight) before it fills the gap from the database; later events wait behind it.
     /// </summary>
     public int GapWaitMilliseconds { get; set; } = 50;
+    /// <summary>
+    /// Live events and <c>sync</c> requests that may wait in one conversation's feed on an instance. Past it a live
+    /// event is dropped and the feed catches up from the database once it gets there (every <c>message.created</c>
+    /// still reaches every socket in seq order, once; dropped ephemeral and edit events are not replayed, as after a
+    /// bus outage), and a <c>sync</c> is answered with an <c>error</c> <c>unavailable</c>.
+    /// </summary>
+    public int FeedQueueCapacity { get; set; } = 4096;
     /// <summary>After the bus link comes back, feeds catch up from the database at once, and again after this delay (the bus client re-subscribes in the background).</summary>
     public int ReconnectCatchUpDelaySeconds { get; set; } = 2;
     /// <summary>The <c>Retry-After</c> of a 503 answered while the database is unreachable.</summary>

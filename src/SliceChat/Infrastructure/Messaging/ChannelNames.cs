@@ -14,6 +14,9 @@ public sealed class ChannelNames(string prefix)
     /// <summary>Login sessions revoked on any instance.</summary>
     public string Sessions => $"{Prefix}:sessions";
 
+    /// <summary>The Redis key of one user's open sockets (<c>Limits:SocketsPerUser</c>).</summary>
+    public string SocketSlots(Guid userId) => $"{Prefix}:sockets:{userId:N}";
+
     /// <summary>The Redis key of one rate-limit bucket (<paramref name="key"/>: a user, a client address, ...).</summary>
     public string RateLimit(string rule, string key) => $"{Prefix}:ratelimit:{rule}:{key}";
 }

@@ -15,16 +15,25 @@ namespace SliceChat.Infrastructure.Realtime;
 /// bus, so the feed first waits <c>Limits:GapWaitMilliseconds</c> for it; only then (a lost publish,
 /// a Redis outage) is it filled from the database, and what waited goes out after it. A fill that finds
 /// the database unreachable is tried again later; what waits past the gap is never dropped nor skipped.
+/// Its queue of live events and sync requests is bounded (<c>Limits:FeedQueueCapacity</c>, see <see cref="OnPublished"/>),
+/// and its start-up stops when the last socket leaves before it finished.
 /// </summary>
 public sealed partial class ConversationFeed
 {
     private const int CatchUpPage = 200;
+
+    private static readonly ReadOnlyMemory<byte> Busy = SocketFrames.Error("unavailable", "This conversation's delivery is busy; sync again shortly.");
 
     private readonly Channel<Work> inbox = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HashSet<SocketConnection> sockets = [];
     private readonly ConversationFeeds owner;
     private readonly IServiceScopeFactory scopes;
     private readonly int syncReplayMax;
+    private readonly long syncBudgetBytes;
+    private readonly int queueCapacity;
+    private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int queued; // live events and sync requests in the inbox
+    private int overflowed; // 1 once a live event was dropped, until the catch-up it asked for starts
     private readonly TimeSpan retryDelay;
     private readonly TimeSpan gapWait;
     private readonly RealtimeMetrics metrics;
@@ -48,6 +57,8 @@ public sealed partial class ConversationFeed
         this.owner = owner;
         this.scopes = scopes;
         syncReplayMax = limits.SyncReplayMax;
+        syncBudgetBytes = limits.SocketSyncBudgetBytes;
+        queueCapacity = limits.FeedQueueCapacity;
         retryDelay = TimeSpan.FromSeconds(limits.FeedRetrySeconds);
         gapWait = TimeSpan.FromMilliseconds(limits.GapWaitMilliseconds);
         this.metrics = metrics;
@@ -84,24 +95,83 @@ public sealed partial class ConversationFeed
 
     public void Remove(SocketConnection socket) => inbox.Writer.TryWrite(new Detach(socket));
 
-    public void Replay(SocketConnection socket, long afterSeq) => inbox.Writer.TryWrite(new Sync(socket, afterSeq));
+    public void Replay(SocketConnection socket, long afterSeq)
+    {
+        if (!TryQueue(new Sync(socket, afterSeq)))
+        {
+            socket.Enqueue(Busy);
+        }
+    }
 
     /// <summary>Reload what may have been missed (the bus link came back).</summary>
     public void RequestCatchUp() => inbox.Writer.TryWrite(new CatchUp());
 
-    /// <summary>No socket follows the conversation any more: finish the queued work and unsubscribe.</summary>
-    public void Complete() => inbox.Writer.TryComplete();
+    /// <summary>No socket follows the conversation any more: finish the queued work (or stop starting) and unsubscribe.</summary>
+    public void Complete()
+    {
+        inbox.Writer.TryComplete();
+        stopped.TrySetResult();
+    }
+
+    /// <summary>
+    /// A live event from the bus (or this instance's own write). Past <c>Limits:FeedQueueCapacity</c> (the loop is
+    /// behind: a slow database, a start-up waiting for it) it is dropped and the feed asks for one catch-up from the
+    /// database, queued behind what waits: message.created is stored before it is published, so that catch-up
+    /// delivers every dropped one in seq order, and the seq check drops those delivered twice. Membership is
+    /// re-checked with it (a dropped member.left must not leave a socket following); dropped typing, read and edit
+    /// events are not replayed, as after a bus outage. Closing sockets with 1013 instead would punish clients that
+    /// read fine.
+    /// </summary>
+    private void OnPublished(ReadOnlyMemory<byte> frame)
+    {
+        if (TryQueue(new Live(frame)) || stopped.Task.IsCompleted)
+        {
+            return;
+        }
+        if (Interlocked.Exchange(ref overflowed, 1) == 0)
+        {
+            metrics.FeedOverflowed();
+            inbox.Writer.TryWrite(new CatchUp());
+        }
+    }
+
+    private bool TryQueue(Work work)
+    {
+        if (Interlocked.Increment(ref queued) > queueCapacity || !inbox.Writer.TryWrite(work))
+        {
+            Interlocked.Decrement(ref queued);
+            return false;
+        }
+        return true;
+    }
+
+    private void Dequeued(Work work)
+    {
+        if (work is Live or Sync)
+        {
+            Interlocked.Decrement(ref queued);
+        }
+        else if (work is CatchUp)
+        {
+            Volatile.Write(ref overflowed, 0); // a drop from now on may be past what this catch-up reads
+        }
+    }
 
     private async Task RunAsync(IMessageBus bus, string channel)
     {
         await Task.Yield();
         // Subscribe before reading the newest seq: whatever is committed later is then also published to us.
-        var subscription = await bus.SubscribeAsync(channel, frame => inbox.Writer.TryWrite(new Live(frame)));
+        var subscription = await bus.SubscribeAsync(channel, OnPublished);
         try
         {
-            lastSeq = await ReadLastSeqAsync();
+            if (await ReadLastSeqAsync() is not { } newest)
+            {
+                return; // every socket left before the feed started
+            }
+            lastSeq = newest;
             await foreach (var work in inbox.Reader.ReadAllAsync())
             {
+                Dequeued(work);
                 try
                 {
                     await HandleAsync(work);
@@ -120,24 +190,37 @@ public sealed partial class ConversationFeed
         {
             gapTimer?.Dispose();
             await subscription.DisposeAsync();
+            while (inbox.Reader.TryRead(out var work))
+            {
+                (work as Attach)?.Attached.TrySetCanceled(); // never attached: the feed did not start
+            }
         }
     }
 
-    private async Task<long> ReadLastSeqAsync()
+    /// <summary>The newest seq, tried again while the database is unreachable; null once every socket has left (<see cref="Complete"/>).</summary>
+    private async Task<long?> ReadLastSeqAsync()
     {
-        while (true)
+        while (!stopped.Task.IsCompleted)
         {
+            var read = WithDbAsync(db => db.Chatrooms.Where(r => r.Id == ChatroomId).Select(r => r.LastSeq).FirstOrDefaultAsync());
             try
             {
-                return await WithDbAsync(db => db.Chatrooms.Where(r => r.Id == ChatroomId).Select(r => r.LastSeq).FirstOrDefaultAsync());
+                // A read that hangs on an unreachable server is left to finish (or fail) alone once the feed stops.
+                if (await Task.WhenAny(read, stopped.Task) == read)
+                {
+                    return await read;
+                }
+                _ = read.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                return null;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 // The database is unreachable: sockets wait for their ready frame (and time out) until it is back.
                 LogWorkFailed(logger, e, ChatroomId);
-                await Task.Delay(retryDelay);
+                await Task.WhenAny(Task.Delay(retryDelay, time), stopped.Task);
             }
         }
+        return null;
     }
 
     private async Task HandleAsync(Work work)
@@ -406,20 +489,39 @@ public sealed partial class ConversationFeed
         }
     }
 
-    /// <summary>Sends one socket what it missed after <paramref name="afterSeq"/>, up to what the others have had.</summary>
+    /// <summary>
+    /// Sends one socket what it missed after <paramref name="afterSeq"/>, up to what the others have had: at most
+    /// <c>Limits:SyncReplayMax</c> messages, and only while the socket's queue holds less than
+    /// <c>Limits:SocketSyncBudgetBytes</c>, so a client that asks again and again without reading holds a bounded amount.
+    /// </summary>
     private async Task ReplayAsync(SocketConnection socket, long afterSeq)
     {
-        var upTo = lastSeq;
-        var page = await HistoryAsync(h => h.PageAsync(ChatroomId, beforeSeq: upTo + 1, afterSeq, syncReplayMax, CancellationToken.None));
-        foreach (var message in page.Items)
+        if (socket.IsClosing)
         {
-            socket.Enqueue(ChatEvents.Frame(ChatEvents.MessageCreated, message));
+            return;
         }
-        if (page.HasMore)
+        var replayed = afterSeq;
+        var complete = socket.QueuedBytes < syncBudgetBytes;
+        if (complete)
         {
-            var resumeAt = page.Items[^1].Seq;
+            var upTo = lastSeq;
+            var page = await HistoryAsync(h => h.PageAsync(ChatroomId, beforeSeq: upTo + 1, afterSeq, syncReplayMax, CancellationToken.None));
+            complete = !page.HasMore;
+            foreach (var message in page.Items)
+            {
+                if (socket.QueuedBytes >= syncBudgetBytes)
+                {
+                    complete = false;
+                    break;
+                }
+                socket.Enqueue(ChatEvents.Frame(ChatEvents.MessageCreated, message));
+                replayed = message.Seq;
+            }
+        }
+        if (!complete)
+        {
             socket.Enqueue(SocketFrames.Error("sync_incomplete",
-                $"Replayed {syncReplayMax} messages up to seq {resumeAt}; fetch the rest with GET /api/v1/chatrooms/{ChatroomId}/messages?after_seq={resumeAt}."));
+                $"Replayed up to seq {replayed}; sync again from there once this is read, or fetch the rest with GET /api/v1/chatrooms/{ChatroomId}/messages?after_seq={replayed}."));
         }
     }
 

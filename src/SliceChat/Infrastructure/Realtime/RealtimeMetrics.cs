@@ -11,13 +11,26 @@ public sealed class RealtimeMetrics
     public const string MeterName = "SliceChat.Realtime";
 
     private readonly Counter<long> gapFills;
+    private readonly Counter<long> feedOverflows;
     private long gapFillCount;
+    private long feedOverflowCount;
 
     public RealtimeMetrics(IMeterFactory meters)
     {
         var meter = meters.Create(MeterName);
         gapFills = meter.CreateCounter<long>("slicechat.gap_fills", unit: "{fill}",
             description: "Seq gaps in a conversation's live events that were filled from the database (a lost publish, a bus outage), not by the bus within Limits:GapWaitMilliseconds.");
+        feedOverflows = meter.CreateCounter<long>("slicechat.feed_overflows", unit: "{overflow}",
+            description: "Times a conversation's feed had Limits:FeedQueueCapacity events waiting, dropped live events and caught up from the database.");
+    }
+
+    /// <summary>Feed queue overflows on this instance since it started.</summary>
+    public long FeedOverflows => Interlocked.Read(ref feedOverflowCount);
+
+    public void FeedOverflowed()
+    {
+        Interlocked.Increment(ref feedOverflowCount);
+        feedOverflows.Add(1);
     }
 
     /// <summary>Gap fills on this instance since it started.</summary>

@@ -10,6 +10,8 @@ public static class RealtimeServices
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RealtimeMetrics>();
         builder.Services.AddSingleton<ConversationFeeds>();
+        builder.Services.AddSingleton<SocketSlots>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SocketSlots>());
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ConnectionRegistry>());
         return builder;

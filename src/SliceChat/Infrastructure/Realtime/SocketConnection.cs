@@ -24,6 +24,7 @@ public sealed partial class SocketConnection : IDisposable
     private readonly ILogger logger;
     private readonly CancellationTokenSource aborted = new();
     private int queued;
+    private long queuedBytes;
     private CloseRequest? closeRequest;
     private int disposed;
 
@@ -62,6 +63,9 @@ public sealed partial class SocketConnection : IDisposable
     public Guid? RoomId { get; }
 
     public int Queued => Volatile.Read(ref queued);
+
+    /// <summary>Bytes of the frames waiting in the queue (a <c>sync</c> replays only while they are under <c>Limits:SocketSyncBudgetBytes</c>).</summary>
+    public long QueuedBytes => Interlocked.Read(ref queuedBytes);
     public bool IsClosing => Volatile.Read(ref closeRequest) is not null;
 
     /// <summary>Cancelled when the socket is aborted: the receive loop stops.</summary>
@@ -94,9 +98,11 @@ public sealed partial class SocketConnection : IDisposable
             }
             return false;
         }
+        Interlocked.Add(ref queuedBytes, frame.Length);
         if (!queue.Writer.TryWrite(frame))
         {
             Interlocked.Decrement(ref queued);
+            Interlocked.Add(ref queuedBytes, -frame.Length);
             return false;
         }
         return true;
@@ -169,6 +175,7 @@ public sealed partial class SocketConnection : IDisposable
             while (reader.TryRead(out var frame))
             {
                 Interlocked.Decrement(ref queued);
+                Interlocked.Add(ref queuedBytes, -frame.Length);
                 if (aborted.IsCancellationRequested || Volatile.Read(ref closeRequest) is { Drain: false })
                 {
                     return;

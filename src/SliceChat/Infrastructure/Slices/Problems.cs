@@ -37,12 +37,26 @@ public static class Problems
         TypedResults.ValidationProblem(errors, title: ValidationTitle, detail: ValidationDetail(errors.Keys));
 
     /// <summary>429 with a Retry-After header in whole seconds.</summary>
-    public static ProblemHttpResult TooManyRequests(HttpContext context, TimeSpan retryAfter)
+    public static ProblemHttpResult TooManyRequests(HttpContext context, TimeSpan retryAfter, string? reason = null)
+    {
+        var seconds = RetryAfter(context, retryAfter);
+        return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
+            detail: $"{reason ?? "Rate limit reached"}; retry after {seconds} s.");
+    }
+
+    /// <summary>503 with a Retry-After header in whole seconds: the instance cannot take the work now.</summary>
+    public static ProblemHttpResult Unavailable(HttpContext context, TimeSpan retryAfter, string reason)
+    {
+        var seconds = RetryAfter(context, retryAfter);
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable",
+            detail: $"{reason}; retry after {seconds} s.");
+    }
+
+    private static int RetryAfter(HttpContext context, TimeSpan retryAfter)
     {
         var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
         context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
-            detail: $"Rate limit reached; retry after {seconds} s.");
+        return seconds;
     }
 
     /// <summary>FastEndpoints' error response: the same body <see cref="Invalid(IDictionary{string, string[]})"/> writes.</summary>

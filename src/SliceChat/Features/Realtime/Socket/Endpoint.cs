@@ -25,9 +25,9 @@ public sealed record Request : CallerRequest
 
 /// <summary>
 /// The WebSocket endpoints: a GET that accepts the upgrade. Everything that can refuse a socket (token, room
-/// visibility, membership) answers before the upgrade, as plain HTTP problem details.
+/// visibility, membership, the user's <c>Limits:SocketsPerUser</c>) answers before the upgrade, as plain HTTP problem details.
 /// </summary>
-public sealed class Endpoint(IServiceScopeFactory scopes) : Endpoint<Request, Results<EmptyHttpResult, ProblemHttpResult>>
+public sealed class Endpoint(IServiceScopeFactory scopes, SocketSlots slots) : Endpoint<Request, Results<EmptyHttpResult, ProblemHttpResult>>
 {
     public override void Configure()
     {
@@ -59,10 +59,15 @@ public sealed class Endpoint(IServiceScopeFactory scopes) : Endpoint<Request, Re
                 return Problems.Forbidden("You are not a member of this chatroom.");
             }
         }
+        await using var slot = await slots.TryClaimAsync(request.CallerId);
+        if (slot is null)
+        {
+            return Problems.TooManyRequests(HttpContext, SocketSlots.RetryAfter, $"You have {slots.Cap} sockets open, the most allowed; close one");
+        }
         using var session = ActivatorUtilities.CreateInstance<SocketSession>(HttpContext.RequestServices);
         await session.RunAsync(HttpContext, new CurrentUser(request.CallerId, request.Username, request.SessionId),
             DateTimeOffset.FromUnixTimeSeconds(request.ExpiresAt),
-            request.ChatroomId is null ? SocketScope.User : SocketScope.Room, request.ChatroomId);
+            request.ChatroomId is null ? SocketScope.User : SocketScope.Room, request.ChatroomId, slot);
         return TypedResults.Empty;
     }
 }

@@ -94,6 +94,9 @@ public sealed partial class SendHandler(SocketClient client, IServiceScopeFactor
             case SendError.RateLimited:
                 client.Reply(SocketFrames.RateLimited("Message", result.RetryAfter, clientMessageId));
                 break;
+            case SendError.Overloaded:
+                client.Reply(SocketFrames.Error("unavailable", "Too many messages are waiting to be stored; try again shortly.", clientMessageId));
+                break;
         }
     }
 

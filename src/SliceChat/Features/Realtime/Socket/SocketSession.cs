@@ -21,7 +21,8 @@ public sealed partial class SocketSession(
 {
     private SocketConnection connection = null!;
 
-    public async Task RunAsync(HttpContext http, CurrentUser caller, DateTimeOffset expiresAt, SocketScope scope, Guid? roomId)
+    /// <param name="slot">The socket's place in its user's <c>Limits:SocketsPerUser</c>, freed as soon as the socket closes.</param>
+    public async Task RunAsync(HttpContext http, CurrentUser caller, DateTimeOffset expiresAt, SocketScope scope, Guid? roomId, SocketSlot slot)
     {
         var options = limits.Value;
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
@@ -53,6 +54,8 @@ public sealed partial class SocketSession(
         finally
         {
             ready.TrySetResult();
+            // Before the close frame goes out: a client that saw its socket close may open another at once.
+            await slot.DisposeAsync();
             await CloseAsync(follower, writer);
         }
     }
