@@ -17,6 +17,7 @@ namespace SliceChat.Infrastructure.Realtime;
 public sealed partial class ConversationFollower(
     SocketConnection socket,
     ConversationFeeds feeds,
+    UserSocketFollowers userSockets,
     IMessageBus bus,
     ChannelNames channels,
     IServiceScopeFactory scopes,
@@ -24,6 +25,8 @@ public sealed partial class ConversationFollower(
     ILogger<ConversationFollower> logger) : IAsyncDisposable
 {
     private IAsyncDisposable? joins;
+
+    public Guid UserId => socket.UserId;
 
     /// <summary>Completes once the socket receives its conversations' events; times out after <c>Limits:SocketFollowTimeoutSeconds</c>.</summary>
     public async Task FollowAsync()
@@ -33,7 +36,7 @@ public sealed partial class ConversationFollower(
         {
             // Subscribed before reading the memberships, so a join in between is not missed.
             joins = await bus.SubscribeAsync(channels.User(socket.UserId), OnJoined);
-            conversations.AddRange((await MembershipsAsync()).Select(m => feeds.Follow(socket, m.ChatroomId, afterSeq: null)));
+            conversations.AddRange((await userSockets.MembershipsAsync(socket.UserId)).Select(m => feeds.Follow(socket, m.ChatroomId, afterSeq: null)));
         }
         else
         {
@@ -63,13 +66,19 @@ public sealed partial class ConversationFollower(
         }
     }
 
-    /// <summary>From now on, a bus reconnect makes the socket follow what the database says its user is in.</summary>
-    public void FollowAfterReconnects() => bus.Reconnected += OnReconnected;
+    /// <summary>From now on, a user socket follows what the database says its user is in once the user's channel is subscribed again after an outage.</summary>
+    public void FollowAfterReconnects()
+    {
+        if (socket.Scope == SocketScope.User)
+        {
+            userSockets.Add(this);
+        }
+    }
 
     /// <summary>Stops following: no more reconnect checks, every feed let go, the user's channel unsubscribed.</summary>
     public async ValueTask DisposeAsync()
     {
-        bus.Reconnected -= OnReconnected;
+        userSockets.Remove(this);
         feeds.UnfollowAll(socket);
         if (joins is not null)
         {
@@ -77,33 +86,14 @@ public sealed partial class ConversationFollower(
         }
     }
 
-    private async Task<List<(Guid ChatroomId, long LastReadSeq)>> MembershipsAsync()
+    /// <summary>Joins announced while the user's channel was not live were lost: follow those of <paramref name="memberships"/> not followed yet.</summary>
+    public void FollowMissing(IEnumerable<(Guid ChatroomId, long LastReadSeq)> memberships)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
-        var memberships = await db.Members.Where(m => m.UserId == socket.UserId).Select(m => new { m.ChatroomId, m.LastReadSeq }).ToListAsync();
-        return memberships.Select(m => (m.ChatroomId, m.LastReadSeq)).ToList();
+        foreach (var membership in memberships.Where(m => !socket.Following.ContainsKey(m.ChatroomId)))
+        {
+            _ = feeds.Follow(socket, membership.ChatroomId, membership.LastReadSeq);
+        }
     }
-
-    /// <summary>Joins announced while the Redis link was down were lost: follow what the database says the user is in.</summary>
-    private void OnReconnected() => _ = Task.Run(async () =>
-    {
-        if (socket.Scope != SocketScope.User)
-        {
-            return;
-        }
-        try
-        {
-            foreach (var membership in (await MembershipsAsync()).Where(m => !socket.Following.ContainsKey(m.ChatroomId)))
-            {
-                _ = feeds.Follow(socket, membership.ChatroomId, membership.LastReadSeq);
-            }
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            LogFailed(logger, e, socket.Id);
-        }
-    });
 
     /// <summary>A join announced on the user's channel is followed, then checked: a bus message alone proves no membership.</summary>
     private void OnJoined(ReadOnlyMemory<byte> message)
@@ -119,7 +109,7 @@ public sealed partial class ConversationFollower(
     {
         try
         {
-            await feeds.Follow(socket, follow.ChatroomId, follow.AfterSeq);
+            await feeds.Follow(socket, follow.ChatroomId, follow.AfterSeq, ChatEvents.Frame(ChatEvents.MemberJoined, follow.Joined));
             await DropGoneAsync([follow.ChatroomId]);
         }
         catch (Exception e) when (e is not OutOfMemoryException)

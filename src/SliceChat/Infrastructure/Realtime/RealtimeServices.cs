@@ -10,6 +10,7 @@ public static class RealtimeServices
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RealtimeMetrics>();
         builder.Services.AddSingleton<ConversationFeeds>();
+        builder.Services.AddSingleton<UserSocketFollowers>();
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ConnectionRegistry>());
         return builder;
