@@ -34,7 +34,9 @@ public sealed partial class ConversationFollower(
         var conversations = new List<Task>();
         if (socket.Scope == SocketScope.User)
         {
-            // Subscribed before reading the memberships, so a join in between is not missed.
+            // Subscribed before reading the memberships, so a join in between is not missed; and registered
+            // before subscribing, so a subscription that only becomes live later re-reads them.
+            userSockets.Add(this);
             joins = await bus.SubscribeAsync(channels.User(socket.UserId), OnJoined);
             conversations.AddRange((await userSockets.MembershipsAsync(socket.UserId)).Select(m => feeds.Follow(socket, m.ChatroomId, afterSeq: null)));
         }
@@ -57,22 +59,17 @@ public sealed partial class ConversationFollower(
         {
             return;
         }
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
-        var still = await db.Members.Where(m => m.UserId == socket.UserId && chatroomIds.Contains(m.ChatroomId)).Select(m => m.ChatroomId).ToListAsync();
-        foreach (var gone in chatroomIds.Except(still))
+        foreach (var gone in chatroomIds.Except(await MemberOfAsync(chatroomIds)))
         {
             feeds.Drop(socket, gone);
         }
     }
 
-    /// <summary>From now on, a user socket follows what the database says its user is in once the user's channel is subscribed again after an outage.</summary>
-    public void FollowAfterReconnects()
+    private async Task<List<Guid>> MemberOfAsync(IReadOnlyCollection<Guid> chatroomIds)
     {
-        if (socket.Scope == SocketScope.User)
-        {
-            userSockets.Add(this);
-        }
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+        return await db.Members.Where(m => m.UserId == socket.UserId && chatroomIds.Contains(m.ChatroomId)).Select(m => m.ChatroomId).ToListAsync();
     }
 
     /// <summary>Stops following: no more reconnect checks, every feed let go, the user's channel unsubscribed.</summary>
@@ -95,7 +92,10 @@ public sealed partial class ConversationFollower(
         }
     }
 
-    /// <summary>A join announced on the user's channel is followed, then checked: a bus message alone proves no membership.</summary>
+    /// <summary>
+    /// A join announced on the user's channel is checked, followed, and checked again (a removal may race
+    /// the attach): a bus message alone proves no membership, nor earns its member.joined.
+    /// </summary>
     private void OnJoined(ReadOnlyMemory<byte> message)
     {
         var follow = JsonSerializer.Deserialize<FollowConversation>(message.Span, SliceServices.JsonOptions);
@@ -109,6 +109,10 @@ public sealed partial class ConversationFollower(
     {
         try
         {
+            if ((await MemberOfAsync([follow.ChatroomId])).Count == 0)
+            {
+                return;
+            }
             await feeds.Follow(socket, follow.ChatroomId, follow.AfterSeq, ChatEvents.Frame(ChatEvents.MemberJoined, follow.Joined));
             await DropGoneAsync([follow.ChatroomId]);
         }

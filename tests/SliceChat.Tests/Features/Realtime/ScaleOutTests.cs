@@ -224,7 +224,7 @@ public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
         foreach (var (seqs, repeated, recovery) in await Task.WhenAll(listening))
         {
             output.WriteLine($"listener: lost {expected.Except(seqs).Count()} of {total}, {repeated} frames seen twice (sync overlapping live), " +
-                $"reconnected and synced {recovery.TotalSeconds:F1} s after the kill");
+                $"reconnected and synced {recovery.TotalMilliseconds:F0} ms after the kill");
             seqs.ShouldBe(expected);
         }
         output.WriteLine($"instance killed after {total / 3} of {total} sends; {failedOver} sends retried on the other instance; stored {stored.Count}, {stored.Distinct().Count()} distinct");

@@ -309,7 +309,9 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
         await Task.Delay(300);
         await Api.PostMessageAsync(owner, privateRoom, "secret");
 
-        (await socket.DrainAsync(TimeSpan.FromMilliseconds(700))).ShouldNotContain(f => IsMessage(f, "secret"));
+        var frames = await socket.DrainAsync(TimeSpan.FromMilliseconds(700));
+        frames.ShouldNotContain(f => IsMessage(f, "secret"));
+        frames.ShouldNotContain(f => f["chatroom_id"] != null && f["chatroom_id"]!.GetValue<string>() == privateRoom.ToString());
     }
 
     [Fact]
