@@ -3,6 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using SliceChat.Features;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Tests.Support;
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Xunit.Abstractions;
 
 namespace SliceChat.Tests.Infrastructure;
 
@@ -11,8 +14,97 @@ namespace SliceChat.Tests.Infrastructure;
 /// with Retry-After, socket frames an <c>unavailable</c> error on a socket that stays open, nothing is
 /// half-written, and everything works again once the database is back.
 /// </summary>
-public sealed class PostgresOutageTests(PostgresOutageApp app) : IClassFixture<PostgresOutageApp>
+public sealed class PostgresOutageTests(PostgresOutageApp app, ITestOutputHelper output) : IClassFixture<PostgresOutageApp>
 {
+    [Fact]
+    public async Task DatabaseCutMidStream_SendersRetryTheSameClientMessageId_EachStoredOnce_EveryListenerGets1ToNInOrder()
+    {
+        const int perSender = 25;
+        var other = app.StartInstance();
+        var apis = new[] { app.Api, new Api(other.CreateClient()) };
+        var owner = await app.Api.RegisterAsync();
+        var senders = new List<Account> { owner, await app.Api.RegisterAsync(), await app.Api.RegisterAsync() };
+        var room = await app.Api.CreateRoomAsync(owner, false, senders.Skip(1).Select(s => s.Id).ToArray());
+        var messages = ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room);
+        var listeners = new[]
+        {
+            await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, senders[1].AccessToken),
+            await ChatSocket.ConnectAsync(other, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), senders[2].AccessToken),
+        };
+        foreach (var socket in listeners)
+        {
+            await socket.NextAsync("ready");
+        }
+
+        var sent = 0;
+        var unavailable = 0;
+        var restored = Stopwatch.StartNew();
+        var outage = Task.Run(async () =>
+        {
+            while (Volatile.Read(ref sent) < 20)
+            {
+                await Task.Delay(10);
+            }
+            app.Proxy.Cut();
+            await Task.Delay(TimeSpan.FromSeconds(3));
+            app.Proxy.Restore();
+            restored.Restart();
+        });
+        await Task.WhenAll(senders.Select(async (sender, i) =>
+        {
+            for (var n = 0; n < perSender; n++)
+            {
+                var send = new { content = $"{i}-{n}", client_message_id = $"{i}-{n}" };
+                var deadline = DateTime.UtcNow.AddSeconds(30);
+                while (true)
+                {
+                    var response = await apis[(i + n) % 2].As(sender).PostAsync(messages, send);
+                    if (response.StatusCode != HttpStatusCode.ServiceUnavailable)
+                    {
+                        await response.ShouldHaveStatus(HttpStatusCode.Created);
+                        break;
+                    }
+                    await response.ShouldBeProblem(HttpStatusCode.ServiceUnavailable);
+                    response.Headers.RetryAfter.ShouldNotBeNull();
+                    Interlocked.Increment(ref unavailable);
+                    DateTime.UtcNow.ShouldBeLessThan(deadline);
+                    await Task.Delay(100);
+                }
+                Interlocked.Increment(ref sent);
+                await Task.Delay(10);
+            }
+        }));
+        await outage;
+        var total = senders.Count * perSender;
+
+        var history = await UntilAvailableAsync(() => app.Api.As(owner).GetAsync($"{messages}?limit=100"));
+        var stored = (await history.Json())["items"]!.AsArray().Select(m => m!["client_message_id"].Text()).ToList();
+        var expected = Enumerable.Range(1, total).Select(i => (long)i).ToList();
+        foreach (var socket in listeners)
+        {
+            var seqs = new List<long>();
+            try
+            {
+                while (seqs.Count < total)
+                {
+                    seqs.Add((await socket.NextAsync("message.created", TimeSpan.FromSeconds(15)))["seq"]!.GetValue<long>());
+                }
+            }
+            catch (TimeoutException)
+            {
+            }
+            seqs.AddRange((await socket.DrainAsync(TimeSpan.FromMilliseconds(300))).Where(f => f["type"].Text() == "message.created").Select(f => f["seq"]!.GetValue<long>()));
+            output.WriteLine($"listener: {seqs.Count} of {total} frames, lost {expected.Except(seqs).Count()}, doubled {seqs.Count - seqs.Distinct().Count()}");
+            seqs.ShouldBe(expected);
+            await socket.DisposeAsync();
+        }
+        output.WriteLine($"PostgreSQL cut for 3 s mid-stream: {unavailable} sends answered 503 and were retried; {stored.Count} stored ({stored.Distinct().Count()} distinct client ids) of {total}; " +
+            $"every listener had 1..{total} {restored.Elapsed.TotalSeconds:F1} s after the database came back");
+        stored.Count.ShouldBe(total);
+        stored.Distinct().Count().ShouldBe(total);
+        unavailable.ShouldBeGreaterThan(0);
+    }
+
     [Fact]
     public async Task SendWhileDatabaseIsDown_Answers503WithRetryAfter_AndTheRetryAfterwardIsStoredOnceWithoutAGap()
     {

@@ -44,11 +44,16 @@ public sealed class ChatEvents(IMessageBus bus, ChannelNames channels)
         bus.PublishAsync(channels.Conversation(chatroomId), Frame(type, body));
 
     /// <param name="lastSeq">The conversation's newest seq when the user joined: their sockets deliver what comes after.</param>
+    /// <remarks>
+    /// The follow carries the member.joined itself: the user's sockets may start following the conversation
+    /// only after its channel carried the event, so they are sent it as they attach (and not again from the channel).
+    /// </remarks>
     public async Task MemberJoinedAsync(Guid chatroomId, Guid userId, string username, long lastSeq)
     {
+        var joined = new MemberChange(chatroomId, userId, username);
         await bus.PublishAsync(channels.User(userId),
-            JsonSerializer.SerializeToUtf8Bytes(new FollowConversation(chatroomId, lastSeq), SliceServices.JsonOptions));
-        await PublishAsync(chatroomId, MemberJoined, new MemberChange(chatroomId, userId, username));
+            JsonSerializer.SerializeToUtf8Bytes(new FollowConversation(chatroomId, lastSeq, joined), SliceServices.JsonOptions));
+        await PublishAsync(chatroomId, MemberJoined, joined);
     }
 
     public Task MemberLeftAsync(Guid chatroomId, Guid userId, string username) =>
@@ -64,5 +69,5 @@ public sealed record ReadMarker(Guid ChatroomId, Guid UserId, long Seq);
 
 public sealed record ChatroomDeletedBody(Guid ChatroomId);
 
-/// <summary>Internal, on a user's channel: follow a conversation from after <see cref="AfterSeq"/>. Never sent to clients.</summary>
-public sealed record FollowConversation(Guid ChatroomId, long AfterSeq);
+/// <summary>Internal, on a user's channel: follow a conversation from after <see cref="AfterSeq"/>, <see cref="Joined"/> first. Never sent to clients.</summary>
+public sealed record FollowConversation(Guid ChatroomId, long AfterSeq, MemberChange Joined);

@@ -101,8 +101,11 @@ public sealed class LimitsOptions
     /// bus outage), and a <c>sync</c> is answered with an <c>error</c> <c>unavailable</c>.
     /// </summary>
     public int FeedQueueCapacity { get; set; } = 4096;
-    /// <summary>After the bus link comes back, feeds catch up from the database at once, and again after this delay (the bus client re-subscribes in the background).</summary>
-    public int ReconnectCatchUpDelaySeconds { get; set; } = 2;
+    /// <summary>
+    /// After the bus link comes back, how many database queries this instance's recovery runs at once: feeds
+    /// catching up (each once its channel is subscribed again) and user sockets' membership checks (one per user).
+    /// </summary>
+    public int ReconnectQueriesInFlight { get; set; } = 4;
     /// <summary>The <c>Retry-After</c> of a 503 answered while the database is unreachable.</summary>
     public int UnavailableRetryAfterSeconds { get; set; } = 2;
     /// <summary>How long a Redis command may take before the client gives it up (StackExchange.Redis' sync and async timeouts; recovery goes through the database).</summary>

@@ -165,7 +165,7 @@ public static class LimitsServices
                 && o.SocketQueueCapacity >= 2 && o.SocketMaxFrameBytes > 0 && o.SocketFramesPerSecond > 0 && o.SocketSendsInFlight > 0 && o.TypingPerSecond > 0
                 && o.SyncReplayMax > 0 && o.SyncReplayMax < o.SocketQueueCapacity && o.SocketKeepAliveSeconds > 0 && o.SocketCloseTimeoutSeconds > 0
                 && o.SocketFollowTimeoutSeconds > 0 && o.SocketSweepMilliseconds > 0 && o.ShutdownSocketsSeconds > 0 && o.ShutdownPollMilliseconds > 0
-                && o.FeedRetrySeconds > 0 && o.ReconnectCatchUpDelaySeconds > 0 && o.BusCommandTimeoutSeconds > 0
+                && o.FeedRetrySeconds > 0 && o.ReconnectQueriesInFlight > 0 && o.BusCommandTimeoutSeconds > 0
                 && o.UnavailableRetryAfterSeconds > 0,
                 "Limits must be positive, and SyncReplayMax below SocketQueueCapacity.")
             .ValidateOnStart();

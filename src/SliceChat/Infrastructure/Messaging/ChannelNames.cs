@@ -11,6 +11,18 @@ public sealed class ChannelNames(string prefix)
     /// <summary>Commands for one user's sockets: follow a conversation they just joined.</summary>
     public string User(Guid userId) => $"{Prefix}:user:{userId:N}";
 
+    /// <summary>The conversation whose channel <paramref name="channel"/> is, if it is one.</summary>
+    public bool IsConversation(string channel, out Guid chatroomId) => TryParse(channel, $"{Prefix}:conversation:", out chatroomId);
+
+    /// <summary>The user whose channel <paramref name="channel"/> is, if it is one.</summary>
+    public bool IsUser(string channel, out Guid userId) => TryParse(channel, $"{Prefix}:user:", out userId);
+
+    private static bool TryParse(string channel, string head, out Guid id)
+    {
+        id = Guid.Empty;
+        return channel.StartsWith(head, StringComparison.Ordinal) && Guid.TryParseExact(channel.AsSpan(head.Length), "N", out id);
+    }
+
     /// <summary>Login sessions revoked on any instance.</summary>
     public string Sessions => $"{Prefix}:sessions";
 

@@ -15,8 +15,12 @@ public interface IMessageBus
     /// </summary>
     Task<IAsyncDisposable> SubscribeAsync(string channel, Action<ReadOnlyMemory<byte>> handler);
 
-    /// <summary>The transport link came back after a drop; messages may have been lost meanwhile.</summary>
-    event Action? Reconnected;
+    /// <summary>
+    /// A channel's subscription is live again after it was not (the transport link dropped and came back,
+    /// or a subscribe failed and its retry succeeded): messages published on it meanwhile may have been
+    /// lost. Raised once per channel and recovery, on the bus's path: handlers only hand the news on.
+    /// </summary>
+    event Action<string>? Resubscribed;
 
     bool IsConnected { get; }
 }

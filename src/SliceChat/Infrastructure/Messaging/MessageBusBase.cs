@@ -4,19 +4,28 @@ namespace SliceChat.Infrastructure.Messaging;
 
 /// <summary>
 /// What both buses share: reference-counted subscriptions (the transport subscribes a channel on the
-/// first local handler and unsubscribes after the last, under one lock), local delivery of own
-/// publishes, and isolation of handlers from each other's failures.
+/// first local handler and unsubscribes after the last, in order per channel, channels independently),
+/// local delivery of own publishes, and isolation of handlers from each other's failures. A channel is
+/// live once the transport confirmed its subscription; one that failed is retried with back-off, and
+/// every channel is subscribed again when the link comes back, raising <see cref="Resubscribed"/>.
 /// </summary>
 public abstract partial class MessageBusBase(ILogger logger) : IMessageBus, IAsyncDisposable
 {
-    private readonly SemaphoreSlim gate = new(1, 1);
+    /// <summary>How many channels are subscribed again at once after the link comes back.</summary>
+    private const int ResubscribesInFlight = 16;
+    private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(4);
+
+    private readonly Lock sync = new();
+    private readonly Dictionary<string, ChannelState> states = new(StringComparer.Ordinal);
     private ImmutableDictionary<string, ImmutableArray<Action<ReadOnlyMemory<byte>>>> handlers =
         ImmutableDictionary<string, ImmutableArray<Action<ReadOnlyMemory<byte>>>>.Empty.WithComparers(StringComparer.Ordinal);
+    private int link;
 
     /// <summary>Tells this instance's publishes apart when the transport echoes them back.</summary>
     public Guid InstanceId { get; } = Guid.NewGuid();
 
-    public event Action? Reconnected;
+    public event Action<string>? Resubscribed;
 
     public abstract bool IsConnected { get; }
 
@@ -34,52 +43,51 @@ public abstract partial class MessageBusBase(ILogger logger) : IMessageBus, IAsy
         }
     }
 
+    /// <summary>Completes once the handler is registered and the transport was asked once; a failed subscribe goes on being retried.</summary>
     public async Task<IAsyncDisposable> SubscribeAsync(string channel, Action<ReadOnlyMemory<byte>> handler)
     {
-        await gate.WaitAsync();
-        try
+        await InChannelAsync(channel, async state =>
         {
             var existing = handlers.GetValueOrDefault(channel, []);
+            ImmutableInterlocked.Update(ref handlers, h => h.SetItem(channel, existing.Add(handler)));
             if (existing.IsEmpty)
             {
-                await SubscribeTransportAsync(channel);
+                await TrySubscribeAsync(channel, state, resubscribed: false);
             }
-            handlers = handlers.SetItem(channel, existing.Add(handler));
-        }
-        finally
-        {
-            gate.Release();
-        }
+        });
         return new Subscription(this, channel, handler);
     }
 
-    private async Task UnsubscribeAsync(string channel, Action<ReadOnlyMemory<byte>> handler)
+    private Task UnsubscribeAsync(string channel, Action<ReadOnlyMemory<byte>> handler) => InChannelAsync(channel, async state =>
     {
-        await gate.WaitAsync();
-        try
+        if (!handlers.TryGetValue(channel, out var existing))
         {
-            if (!handlers.TryGetValue(channel, out var existing))
-            {
-                return;
-            }
-            var remaining = existing.Remove(handler);
-            handlers = remaining.IsEmpty ? handlers.Remove(channel) : handlers.SetItem(channel, remaining);
-            if (remaining.IsEmpty)
-            {
-                await UnsubscribeTransportAsync(channel);
-            }
+            return;
         }
-        finally
+        var remaining = existing.Remove(handler);
+        ImmutableInterlocked.Update(ref handlers, h => remaining.IsEmpty ? h.Remove(channel) : h.SetItem(channel, remaining));
+        if (remaining.IsEmpty)
         {
-            gate.Release();
+            state.LiveOnLink = null;
+            await UnsubscribeTransportAsync(channel);
+        }
+    });
+
+    /// <summary>The channels with at least one local handler whose subscription the transport confirmed.</summary>
+    public IReadOnlyCollection<string> SubscribedChannels
+    {
+        get
+        {
+            lock (sync)
+            {
+                return states.Where(s => s.Value.LiveOnLink is not null && handlers.ContainsKey(s.Key)).Select(s => s.Key).ToList();
+            }
         }
     }
 
-    /// <summary>The channels with at least one local handler.</summary>
-    public IReadOnlyCollection<string> SubscribedChannels => handlers.Keys.ToList();
-
     protected abstract Task PublishToTransportAsync(string channel, ReadOnlyMemory<byte> message);
 
+    /// <summary>Subscribes the channel (again: what an earlier attempt or link left behind is replaced); completes once the transport confirmed it, throws when it could not.</summary>
     protected abstract Task SubscribeTransportAsync(string channel);
 
     protected abstract Task UnsubscribeTransportAsync(string channel);
@@ -104,13 +112,135 @@ public abstract partial class MessageBusBase(ILogger logger) : IMessageBus, IAsy
         }
     }
 
-    protected void OnReconnected() => Reconnected?.Invoke();
+    /// <summary>
+    /// The link came back: messages published meanwhile were lost, and the server may not have every
+    /// subscription again yet. Each channel live on an earlier link is subscribed again (a few at a time)
+    /// and raises <see cref="Resubscribed"/> once confirmed.
+    /// </summary>
+    protected void OnLinkRestored()
+    {
+        var current = Interlocked.Increment(ref link);
+        _ = Parallel.ForEachAsync(handlers.Keys.ToList(), new ParallelOptions { MaxDegreeOfParallelism = ResubscribesInFlight },
+            async (channel, _) => await InChannelAsync(channel, async state =>
+            {
+                if (handlers.ContainsKey(channel) && (state.LiveOnLink is not { } live || live < current))
+                {
+                    await TrySubscribeAsync(channel, state, resubscribed: true);
+                }
+            }));
+    }
 
-    // The gate is not disposed: subscriptions may still be released while the host shuts down.
+    /// <summary>Under the channel's own gate: its transport calls never overlap, other channels' go on meanwhile.</summary>
+    private async Task InChannelAsync(string channel, Func<ChannelState, Task> action)
+    {
+        ChannelState state;
+        lock (sync)
+        {
+            if (!states.TryGetValue(channel, out state!))
+            {
+                states[channel] = state = new ChannelState();
+            }
+            state.Users++;
+        }
+        try
+        {
+            await state.Gate.WaitAsync();
+            try
+            {
+                await action(state);
+            }
+            finally
+            {
+                state.Gate.Release();
+            }
+        }
+        finally
+        {
+            lock (sync)
+            {
+                if (--state.Users == 0 && state.LiveOnLink is null && !state.Retrying)
+                {
+                    states.Remove(channel);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Under the channel's gate. Live on success; otherwise not counted and retried with back-off. A
+    /// subscription that is live again raises <see cref="Resubscribed"/> here, so handlers of that
+    /// event only hand the news on.
+    /// </summary>
+    private async Task TrySubscribeAsync(string channel, ChannelState state, bool resubscribed)
+    {
+        var current = Volatile.Read(ref link);
+        try
+        {
+            await SubscribeTransportAsync(channel);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogSubscribeFailed(logger, e, channel);
+            state.LiveOnLink = null;
+            if (!state.Retrying)
+            {
+                state.Retrying = true;
+                _ = RetryAsync(channel, state);
+            }
+            return;
+        }
+        state.LiveOnLink = current;
+        if (resubscribed)
+        {
+            Resubscribed?.Invoke(channel);
+        }
+    }
+
+    private async Task RetryAsync(string channel, ChannelState state)
+    {
+        var delay = FirstRetry;
+        var done = false;
+        while (!done)
+        {
+            await Task.Delay(delay);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LastRetry.Ticks));
+            await InChannelAsync(channel, async _ =>
+            {
+                if (!handlers.ContainsKey(channel) || state.LiveOnLink is not null)
+                {
+                    done = true; // unsubscribed meanwhile, or subscribed again after the link came back
+                }
+                else
+                {
+                    await TrySubscribeAsync(channel, state, resubscribed: true);
+                    done = state.LiveOnLink is not null;
+                }
+                if (done)
+                {
+                    state.Retrying = false;
+                }
+            });
+        }
+    }
+
+    // The gates are not disposed: subscriptions may still be released while the host shuts down.
     public virtual ValueTask DisposeAsync()
     {
         GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
+    }
+
+    private sealed class ChannelState
+    {
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+
+        /// <summary>Operations on the channel in flight or waiting (under the bus's lock): the state lives while any do.</summary>
+        public int Users { get; set; }
+
+        /// <summary>The link on which the transport confirmed the subscription; null while it is not live.</summary>
+        public int? LiveOnLink { get; set; }
+
+        public bool Retrying { get; set; }
     }
 
     private sealed class Subscription(MessageBusBase bus, string channel, Action<ReadOnlyMemory<byte>> handler) : IAsyncDisposable
@@ -131,4 +261,7 @@ public abstract partial class MessageBusBase(ILogger logger) : IMessageBus, IAsy
 
     [LoggerMessage(LogLevel.Error, "A subscriber of {Channel} failed")]
     private static partial void LogHandlerFailed(ILogger logger, Exception exception, string channel);
+
+    [LoggerMessage(LogLevel.Warning, "Subscribing {Channel} failed; retrying with back-off")]
+    private static partial void LogSubscribeFailed(ILogger logger, Exception exception, string channel);
 }

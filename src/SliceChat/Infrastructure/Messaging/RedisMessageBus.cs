@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using StackExchange.Redis;
 
 namespace SliceChat.Infrastructure.Messaging;
@@ -15,6 +16,7 @@ public sealed partial class RedisMessageBus : MessageBusBase
     private readonly ISubscriber subscriber;
     private readonly byte[] origin;
     private readonly ILogger<RedisMessageBus> logger;
+    private readonly ConcurrentDictionary<string, ChannelMessageQueue> queues = new(StringComparer.Ordinal);
     private volatile bool disposed;
 
     /// <summary>A bus on a connection of its own, closed with the bus.</summary>
@@ -42,7 +44,7 @@ public sealed partial class RedisMessageBus : MessageBusBase
             if (e.ConnectionType == ConnectionType.Subscription)
             {
                 LogConnectionRestored(logger);
-                OnReconnected();
+                OnLinkRestored();
             }
         };
     }
@@ -70,8 +72,16 @@ public sealed partial class RedisMessageBus : MessageBusBase
         return subscriber.PublishAsync(RedisChannel.Literal(channel), frame);
     }
 
+    /// <summary>
+    /// A queue of an earlier link or attempt is let go first, so the answer to this SUBSCRIBE confirms the
+    /// server has the channel (the client's own re-subscription after a reconnect confirms nothing to us).
+    /// </summary>
     protected override async Task SubscribeTransportAsync(string channel)
     {
+        if (queues.TryRemove(channel, out var stale))
+        {
+            await stale.UnsubscribeAsync(CommandFlags.FireAndForget);
+        }
         ChannelMessageQueue queue;
         try
         {
@@ -79,13 +89,11 @@ public sealed partial class RedisMessageBus : MessageBusBase
         }
         catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
         {
-            // The link is down. The failed call left a queue registered that nothing reads: replace it
-            // with one the client subscribes on the server once the link is back (Reconnected lets
-            // receivers catch up meanwhile).
-            LogSubscribeDeferred(logger, e, channel);
+            // The failed call left a queue registered that nothing reads.
             await subscriber.UnsubscribeAsync(RedisChannel.Literal(channel), flags: CommandFlags.FireAndForget);
-            queue = await subscriber.SubscribeAsync(RedisChannel.Literal(channel), CommandFlags.FireAndForget);
+            throw;
         }
+        queues[channel] = queue;
         // A queue hands its messages on one at a time, in the order Redis sent them; a handler
         // subscription would run them concurrently and out of order. Unsubscribing ends the loop.
         queue.OnMessage(message => Receive(channel, message.Message));
@@ -93,13 +101,13 @@ public sealed partial class RedisMessageBus : MessageBusBase
 
     protected override async Task UnsubscribeTransportAsync(string channel)
     {
-        if (disposed)
+        if (disposed || !queues.TryRemove(channel, out var queue))
         {
-            return; // the connection and its subscriptions are gone already
+            return; // the connection and its subscriptions are gone already, or it never was subscribed
         }
         try
         {
-            await subscriber.UnsubscribeAsync(RedisChannel.Literal(channel));
+            await queue.UnsubscribeAsync();
         }
         catch (Exception e) when (disposed && e is RedisConnectionException or ObjectDisposedException)
         {
@@ -108,7 +116,7 @@ public sealed partial class RedisMessageBus : MessageBusBase
         }
         catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
         {
-            LogSubscribeDeferred(logger, e, channel);
+            LogUnsubscribeFailed(logger, e, channel);
         }
     }
 
@@ -139,6 +147,6 @@ public sealed partial class RedisMessageBus : MessageBusBase
     [LoggerMessage(LogLevel.Information, "Redis subscription link restored")]
     private static partial void LogConnectionRestored(ILogger logger);
 
-    [LoggerMessage(LogLevel.Warning, "Redis (un)subscribe of {Channel} deferred while the link is down")]
-    private static partial void LogSubscribeDeferred(ILogger logger, Exception exception, string channel);
+    [LoggerMessage(LogLevel.Warning, "Redis unsubscribe of {Channel} failed; the server drops it with the link")]
+    private static partial void LogUnsubscribeFailed(ILogger logger, Exception exception, string channel);
 }

@@ -50,6 +50,9 @@ public sealed partial class ConversationFeed
     private long gapDeadline;
     private bool retryPending;
 
+    // Sockets that were sent their user's member.joined as they attached: the same event over the bus is not sent to them again.
+    private HashSet<SocketConnection>? greeted;
+
     public ConversationFeed(Guid chatroomId, ConversationFeeds owner, IMessageBus bus, ChannelNames channels, IServiceScopeFactory scopes,
         LimitsOptions limits, RealtimeMetrics metrics, TimeProvider time, ILogger logger)
     {
@@ -72,7 +75,7 @@ public sealed partial class ConversationFeed
 
     private abstract record Work;
     private sealed record Live(ReadOnlyMemory<byte> Frame) : Work;
-    private sealed record Attach(SocketConnection Socket, long? AfterSeq, TaskCompletionSource Attached) : Work;
+    private sealed record Attach(SocketConnection Socket, long? AfterSeq, ReadOnlyMemory<byte>? Joined, TaskCompletionSource Attached) : Work;
     private sealed record Detach(SocketConnection Socket) : Work;
     private sealed record Sync(SocketConnection Socket, long AfterSeq) : Work;
     private sealed record CatchUp : Work;
@@ -85,11 +88,12 @@ public sealed partial class ConversationFeed
     }
 
     /// <param name="afterSeq">Replay to this socket what came after it (a conversation just joined); null = from now on.</param>
+    /// <param name="joined">Its user's own member.joined: sent first, and not again when it arrives over the bus.</param>
     /// <returns>Completes once the socket receives the conversation's events (the feed is subscribed).</returns>
-    public Task Add(SocketConnection socket, long? afterSeq)
+    public Task Add(SocketConnection socket, long? afterSeq, ReadOnlyMemory<byte>? joined)
     {
         var attached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        inbox.Writer.TryWrite(new Attach(socket, afterSeq, attached));
+        inbox.Writer.TryWrite(new Attach(socket, afterSeq, joined, attached));
         return attached.Task;
     }
 
@@ -233,6 +237,11 @@ public sealed partial class ConversationFeed
             case Attach attach:
                 sockets.Add(attach.Socket);
                 attach.Attached.TrySetResult();
+                if (attach.Joined is { } joined)
+                {
+                    attach.Socket.Enqueue(joined);
+                    (greeted ??= []).Add(attach.Socket);
+                }
                 if (attach.AfterSeq is { } after && after < lastSeq)
                 {
                     await ReplayAsync(attach.Socket, after);
@@ -240,6 +249,7 @@ public sealed partial class ConversationFeed
                 break;
             case Detach detach:
                 sockets.Remove(detach.Socket);
+                greeted?.Remove(detach.Socket);
                 break;
             case Sync sync when sockets.Contains(sync.Socket):
                 try
@@ -253,11 +263,19 @@ public sealed partial class ConversationFeed
                 break;
             case CatchUp:
                 retryPending = false;
-                await FillOrRetryAsync(async () =>
+                await owner.CatchUps.WaitAsync();
+                try
                 {
-                    await DropNonMembersAsync();
-                    await CatchUpAsync();
-                });
+                    await FillOrRetryAsync(async () =>
+                    {
+                        await DropNonMembersAsync();
+                        await CatchUpAsync();
+                    });
+                }
+                finally
+                {
+                    owner.CatchUps.Release();
+                }
                 break;
             case GapExpired expired when ahead is { Count: > 0 }:
                 await OnGapExpiredAsync(expired);
@@ -344,6 +362,14 @@ public sealed partial class ConversationFeed
                 foreach (var socket in sockets.ToList())
                 {
                     Drop(socket);
+                }
+                break;
+            case ChatEvents.MemberJoined when greeted is { Count: > 0 } && header.UserId is { } joiner:
+                var had = greeted.Where(s => s.UserId == joiner).ToList();
+                greeted.ExceptWith(had);
+                foreach (var socket in sockets.Except(had))
+                {
+                    socket.Enqueue(frame);
                 }
                 break;
             default:

@@ -31,12 +31,17 @@ public sealed class ConversationFeeds
         this.scopes = scopes;
         this.limits = limits;
         this.logger = logger;
-        bus.Reconnected += OnReconnected;
+        CatchUps = new SemaphoreSlim(limits.Value.ReconnectQueriesInFlight);
+        bus.Resubscribed += OnResubscribed;
     }
 
+    /// <summary>Bounds the catch-ups from the database running at once (after a reconnect, every feed has one).</summary>
+    internal SemaphoreSlim CatchUps { get; }
+
     /// <param name="afterSeq">Replay what came after it to this socket (a conversation just joined); null = from now on.</param>
+    /// <param name="joined">The user's own member.joined, sent to this socket first (and not again when it comes over the bus).</param>
     /// <returns>Completes once the socket receives the conversation's events.</returns>
-    public Task Follow(SocketConnection socket, Guid chatroomId, long? afterSeq)
+    public Task Follow(SocketConnection socket, Guid chatroomId, long? afterSeq, ReadOnlyMemory<byte>? joined = null)
     {
         // Under the lock, so a follow and an unfollow of one socket reach the feed in the order they happened.
         lock (gate)
@@ -48,11 +53,11 @@ public sealed class ConversationFeeds
             if (feeds.TryGetValue(chatroomId, out var entry))
             {
                 feeds[chatroomId] = (entry.Feed, entry.Followers + 1);
-                return entry.Feed.Add(socket, afterSeq);
+                return entry.Feed.Add(socket, afterSeq, joined);
             }
             var feed = new ConversationFeed(chatroomId, this, bus, channels, scopes, limits.Value, metrics, time, logger);
             feeds[chatroomId] = (feed, 1);
-            return feed.Add(socket, afterSeq);
+            return feed.Add(socket, afterSeq, joined);
         }
     }
 
@@ -113,25 +118,19 @@ public sealed class ConversationFeeds
         }
     }
 
-    /// <summary>Publishes that came while the Redis link was down are lost: every feed reloads from the database.</summary>
-    private void OnReconnected()
+    /// <summary>Publishes on the channel while its subscription was not live are lost: its feed reloads from the database, once.</summary>
+    private void OnResubscribed(string channel)
     {
-        List<ConversationFeed> all;
+        if (!channels.IsConversation(channel, out var chatroomId))
+        {
+            return;
+        }
         lock (gate)
         {
-            all = feeds.Values.Select(e => e.Feed).ToList();
-        }
-        foreach (var feed in all)
-        {
-            feed.RequestCatchUp();
-        }
-        // The client library re-subscribes in the background; catch up again once that has surely happened.
-        _ = Task.Delay(TimeSpan.FromSeconds(limits.Value.ReconnectCatchUpDelaySeconds)).ContinueWith(_ =>
-        {
-            foreach (var feed in all)
+            if (feeds.TryGetValue(chatroomId, out var entry))
             {
-                feed.RequestCatchUp();
+                entry.Feed.RequestCatchUp();
             }
-        }, TaskScheduler.Default);
+        }
     }
 }

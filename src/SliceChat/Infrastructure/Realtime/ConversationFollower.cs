@@ -17,6 +17,7 @@ namespace SliceChat.Infrastructure.Realtime;
 public sealed partial class ConversationFollower(
     SocketConnection socket,
     ConversationFeeds feeds,
+    UserSocketFollowers userSockets,
     IMessageBus bus,
     ChannelNames channels,
     IServiceScopeFactory scopes,
@@ -25,15 +26,19 @@ public sealed partial class ConversationFollower(
 {
     private IAsyncDisposable? joins;
 
+    public Guid UserId => socket.UserId;
+
     /// <summary>Completes once the socket receives its conversations' events; times out after <c>Limits:SocketFollowTimeoutSeconds</c>.</summary>
     public async Task FollowAsync()
     {
         var conversations = new List<Task>();
         if (socket.Scope == SocketScope.User)
         {
-            // Subscribed before reading the memberships, so a join in between is not missed.
+            // Subscribed before reading the memberships, so a join in between is not missed; and registered
+            // before subscribing, so a subscription that only becomes live later re-reads them.
+            userSockets.Add(this);
             joins = await bus.SubscribeAsync(channels.User(socket.UserId), OnJoined);
-            conversations.AddRange((await MembershipsAsync()).Select(m => feeds.Follow(socket, m.ChatroomId, afterSeq: null)));
+            conversations.AddRange((await userSockets.MembershipsAsync(socket.UserId)).Select(m => feeds.Follow(socket, m.ChatroomId, afterSeq: null)));
         }
         else
         {
@@ -54,22 +59,23 @@ public sealed partial class ConversationFollower(
         {
             return;
         }
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
-        var still = await db.Members.Where(m => m.UserId == socket.UserId && chatroomIds.Contains(m.ChatroomId)).Select(m => m.ChatroomId).ToListAsync();
-        foreach (var gone in chatroomIds.Except(still))
+        foreach (var gone in chatroomIds.Except(await MemberOfAsync(chatroomIds)))
         {
             feeds.Drop(socket, gone);
         }
     }
 
-    /// <summary>From now on, a bus reconnect makes the socket follow what the database says its user is in.</summary>
-    public void FollowAfterReconnects() => bus.Reconnected += OnReconnected;
+    private async Task<List<Guid>> MemberOfAsync(IReadOnlyCollection<Guid> chatroomIds)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+        return await db.Members.Where(m => m.UserId == socket.UserId && chatroomIds.Contains(m.ChatroomId)).Select(m => m.ChatroomId).ToListAsync();
+    }
 
     /// <summary>Stops following: no more reconnect checks, every feed let go, the user's channel unsubscribed.</summary>
     public async ValueTask DisposeAsync()
     {
-        bus.Reconnected -= OnReconnected;
+        userSockets.Remove(this);
         feeds.UnfollowAll(socket);
         if (joins is not null)
         {
@@ -77,35 +83,19 @@ public sealed partial class ConversationFollower(
         }
     }
 
-    private async Task<List<(Guid ChatroomId, long LastReadSeq)>> MembershipsAsync()
+    /// <summary>Joins announced while the user's channel was not live were lost: follow those of <paramref name="memberships"/> not followed yet.</summary>
+    public void FollowMissing(IEnumerable<(Guid ChatroomId, long LastReadSeq)> memberships)
     {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
-        var memberships = await db.Members.Where(m => m.UserId == socket.UserId).Select(m => new { m.ChatroomId, m.LastReadSeq }).ToListAsync();
-        return memberships.Select(m => (m.ChatroomId, m.LastReadSeq)).ToList();
+        foreach (var membership in memberships.Where(m => !socket.Following.ContainsKey(m.ChatroomId)))
+        {
+            _ = feeds.Follow(socket, membership.ChatroomId, membership.LastReadSeq);
+        }
     }
 
-    /// <summary>Joins announced while the Redis link was down were lost: follow what the database says the user is in.</summary>
-    private void OnReconnected() => _ = Task.Run(async () =>
-    {
-        if (socket.Scope != SocketScope.User)
-        {
-            return;
-        }
-        try
-        {
-            foreach (var membership in (await MembershipsAsync()).Where(m => !socket.Following.ContainsKey(m.ChatroomId)))
-            {
-                _ = feeds.Follow(socket, membership.ChatroomId, membership.LastReadSeq);
-            }
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            LogFailed(logger, e, socket.Id);
-        }
-    });
-
-    /// <summary>A join announced on the user's channel is followed, then checked: a bus message alone proves no membership.</summary>
+    /// <summary>
+    /// A join announced on the user's channel is checked, followed, and checked again (a removal may race
+    /// the attach): a bus message alone proves no membership, nor earns its member.joined.
+    /// </summary>
     private void OnJoined(ReadOnlyMemory<byte> message)
     {
         var follow = JsonSerializer.Deserialize<FollowConversation>(message.Span, SliceServices.JsonOptions);
@@ -119,7 +109,11 @@ public sealed partial class ConversationFollower(
     {
         try
         {
-            await feeds.Follow(socket, follow.ChatroomId, follow.AfterSeq);
+            if ((await MemberOfAsync([follow.ChatroomId])).Count == 0)
+            {
+                return;
+            }
+            await feeds.Follow(socket, follow.ChatroomId, follow.AfterSeq, ChatEvents.Frame(ChatEvents.MemberJoined, follow.Joined));
             await DropGoneAsync([follow.ChatroomId]);
         }
         catch (Exception e) when (e is not OutOfMemoryException)

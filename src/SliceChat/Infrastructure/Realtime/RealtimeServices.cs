@@ -12,6 +12,7 @@ public static class RealtimeServices
         builder.Services.AddSingleton<ConversationFeeds>();
         builder.Services.AddSingleton<SocketSlots>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SocketSlots>());
+        builder.Services.AddSingleton<UserSocketFollowers>();
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ConnectionRegistry>());
         return builder;

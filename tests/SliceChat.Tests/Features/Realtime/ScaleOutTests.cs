@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using SliceChat.Features;
 using System.Net;
 using System.Net.WebSockets;
@@ -114,6 +115,166 @@ public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
             frame["id"].Text().ShouldBe(id);
             frame["content"].Text().ShouldBe("across instances");
         }
+    }
+
+    [Fact]
+    public async Task OwnMemberJoined_IsTheFirstEventOfTheConversation_OnceOnTheUsersSocketsOnBothInstances()
+    {
+        var me = await ApiA.RegisterAsync();
+        var owner = await ApiA.RegisterAsync();
+        await using var onA = await ChatSocket.ConnectKestrelAsync(a, ApiRoutes.UserSocket, me.AccessToken);
+        await using var onB = await ChatSocket.ConnectAsync(b, ApiRoutes.UserSocket, me.AccessToken);
+        await onA.NextAsync("ready");
+        await onB.NextAsync("ready");
+
+        var conversations = new List<Guid>();
+        for (var round = 0; round < 5; round++)
+        {
+            // Joined on B, added on A, a direct conversation started on A; each followed by a message on the other instance.
+            var joined = await ApiA.CreateRoomAsync(owner);
+            (await ApiB.As(me).PostAsync(ApiRoutes.Fill(ApiRoutes.JoinChatroom, joined))).IsSuccessStatusCode.ShouldBeTrue();
+            await ApiA.PostMessageAsync(owner, joined, "after the join");
+            var added = await ApiA.CreateRoomAsync(owner, isPrivate: true);
+            await (await ApiA.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.Members, added), new { user_id = me.Id })).ShouldHaveStatus(HttpStatusCode.Created);
+            await ApiB.PostMessageAsync(owner, added, "after the add");
+            var partner = await ApiA.RegisterAsync();
+            var direct = await ApiA.As(partner).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = me.Id, content = "hello" });
+            await direct.ShouldHaveStatus(HttpStatusCode.Created);
+            conversations.AddRange([joined, added, Guid.Parse((await direct.Json())["chatroom_id"].Text())]);
+        }
+
+        foreach (var socket in new[] { onA, onB })
+        {
+            var all = new List<JsonNode>();
+            var pending = conversations.Select(c => c.ToString()).ToHashSet();
+            while (pending.Count > 0)
+            {
+                var frame = await socket.NextAsync(_ => true, TimeSpan.FromSeconds(10));
+                all.Add(frame);
+                if (frame["type"]?.GetValue<string>() == "message.created")
+                {
+                    pending.Remove(frame["chatroom_id"].Text());
+                }
+            }
+            all.AddRange(await socket.DrainAsync(TimeSpan.FromMilliseconds(300)));
+            foreach (var conversation in conversations)
+            {
+                var events = all.Where(f => f["chatroom_id"]?.GetValue<string>() == conversation.ToString()).ToList();
+                events[0]["type"].Text().ShouldBe("member.joined", $"the first event of {conversation}");
+                events[0]["user_id"].Text().ShouldBe(me.Id.ToString());
+                events.Count(f => f["type"].Text() == "member.joined" && f["user_id"].Text() == me.Id.ToString()).ShouldBe(1);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task InstanceKilledMidStream_ItsClientsReconnectToTheOtherAndSync_NothingLostNothingDoubled()
+    {
+        const int perSender = 30;
+        var doomed = app.StartInstance(kestrel: true);
+        var owner = await ApiB.RegisterAsync();
+        var senders = new List<Account> { owner, await ApiB.RegisterAsync() };
+        var listeners = new List<Account> { await ApiB.RegisterAsync(), await ApiB.RegisterAsync() };
+        var room = await ApiB.CreateRoomAsync(owner, false, [.. senders.Skip(1).Concat(listeners).Select(u => u.Id)]);
+        var total = senders.Count * perSender;
+        var paths = new[] { ApiRoutes.UserSocket, ApiRoutes.Fill(ApiRoutes.RoomSocket, room) };
+        var killed = Stopwatch.StartNew();
+        var listening = listeners.Select((listener, i) => ListenThroughAKillAsync(
+            () => ChatSocket.ConnectKestrelAsync(doomed, paths[i], listener.AccessToken),
+            () => ChatSocket.ConnectAsync(b, paths[i], listener.AccessToken), room, total, killed)).ToList();
+        await Task.Delay(500);
+
+        var sent = 0;
+        var kill = Task.Run(async () =>
+        {
+            while (Volatile.Read(ref sent) < total / 3)
+            {
+                await Task.Delay(10);
+            }
+            killed.Restart();
+            await doomed.DisposeAsync();
+        });
+        var doomedApi = new Api(doomed.CreateClient());
+        var failedOver = 0;
+        await Task.WhenAll(senders.Select(async (sender, i) =>
+        {
+            for (var n = 0; n < perSender; n++)
+            {
+                var send = new { content = $"{i}-{n}", client_message_id = $"{i}-{n}" };
+                try
+                {
+                    // The first sender talks to the doomed instance until it is gone, then retries the same send on B.
+                    await (await (i == 0 && !kill.IsCompleted ? doomedApi : ApiB).As(sender).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room), send))
+                        .ShouldHaveStatus(HttpStatusCode.Created);
+                }
+                catch (Exception e) when (e is HttpRequestException or ObjectDisposedException or OperationCanceledException or ShouldAssertException)
+                {
+                    Interlocked.Increment(ref failedOver);
+                    await (await ApiB.As(sender).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room), send)).ShouldHaveStatus(HttpStatusCode.Created);
+                }
+                Interlocked.Increment(ref sent);
+                await Task.Delay(15);
+            }
+        }));
+        await kill;
+
+        var history = await (await ApiB.As(owner).GetAsync($"{ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room)}?limit=100")).Json();
+        var stored = history["items"]!.AsArray().Select(m => m!["client_message_id"].Text()).ToList();
+        var expected = Enumerable.Range(1, total).Select(i => (long)i).ToList();
+        foreach (var (seqs, repeated, recovery) in await Task.WhenAll(listening))
+        {
+            output.WriteLine($"listener: lost {expected.Except(seqs).Count()} of {total}, {repeated} frames seen twice (sync overlapping live), " +
+                $"reconnected and synced {recovery.TotalMilliseconds:F0} ms after the kill");
+            seqs.ShouldBe(expected);
+        }
+        output.WriteLine($"instance killed after {total / 3} of {total} sends; {failedOver} sends retried on the other instance; stored {stored.Count}, {stored.Distinct().Count()} distinct");
+        stored.Count.ShouldBe(total);
+        stored.Distinct().Count().ShouldBe(total);
+    }
+
+    /// <summary>
+    /// A client that, when its socket dies, reconnects elsewhere and syncs from the highest seq it has; it keeps
+    /// messages by seq, since live ones may come before the replay. The seqs it has at the end, in order.
+    /// </summary>
+    private static async Task<(List<long> Seqs, int Repeated, TimeSpan Recovery)> ListenThroughAKillAsync(
+        Func<Task<ChatSocket>> connect, Func<Task<ChatSocket>> reconnect, Guid room, int total, Stopwatch killed)
+    {
+        var seqs = new SortedSet<long>();
+        var repeated = 0;
+        var recovery = TimeSpan.Zero;
+        var socket = await connect();
+        await socket.NextAsync("ready");
+        try
+        {
+            while (seqs.Count < total)
+            {
+                JsonNode frame;
+                try
+                {
+                    frame = await socket.NextAsync(f => f["type"]?.GetValue<string>() == "message.created" && f["chatroom_id"]?.GetValue<string>() == room.ToString(),
+                        TimeSpan.FromSeconds(20));
+                }
+                catch (TimeoutException) when (socket.IsClosed)
+                {
+                    await socket.DisposeAsync();
+                    socket = await reconnect();
+                    await socket.NextAsync("ready");
+                    await socket.SendAsync(new { type = "sync", chatroom_id = room, after_seq = seqs.Count == 0 ? 0 : seqs.Max });
+                    recovery = killed.Elapsed;
+                    continue;
+                }
+                if (!seqs.Add(frame["seq"]!.GetValue<long>()))
+                {
+                    repeated++;
+                }
+            }
+            repeated += CreatedSeqs(await socket.DrainAsync(TimeSpan.FromMilliseconds(300)), room).Count;
+        }
+        finally
+        {
+            await socket.DisposeAsync();
+        }
+        return ([.. seqs], repeated, recovery);
     }
 
     [Fact]

@@ -304,11 +304,14 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
         var bus = app.App.Services.GetRequiredService<SliceChat.Infrastructure.Messaging.IMessageBus>();
         var channels = app.App.Services.GetRequiredService<SliceChat.Infrastructure.Messaging.ChannelNames>();
         await bus.PublishAsync(channels.User(me.Id), System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(
-            new SliceChat.Infrastructure.Conversations.FollowConversation(privateRoom, 0), SliceChat.Infrastructure.Slices.SliceServices.JsonOptions));
+            new SliceChat.Infrastructure.Conversations.FollowConversation(privateRoom, 0,
+                new SliceChat.Infrastructure.Conversations.MemberChange(privateRoom, me.Id, me.Username)), SliceChat.Infrastructure.Slices.SliceServices.JsonOptions));
         await Task.Delay(300);
         await Api.PostMessageAsync(owner, privateRoom, "secret");
 
-        (await socket.DrainAsync(TimeSpan.FromMilliseconds(700))).ShouldNotContain(f => IsMessage(f, "secret"));
+        var frames = await socket.DrainAsync(TimeSpan.FromMilliseconds(700));
+        frames.ShouldNotContain(f => IsMessage(f, "secret"));
+        frames.ShouldNotContain(f => f["chatroom_id"] != null && f["chatroom_id"]!.GetValue<string>() == privateRoom.ToString());
     }
 
     [Fact]

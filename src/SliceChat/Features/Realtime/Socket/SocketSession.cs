@@ -70,7 +70,6 @@ public sealed partial class SocketSession(
         {
             connection.Close((WebSocketCloseStatus)CloseCodes.TokenExpiredOrRevoked, "session revoked", drain: false);
         }
-        follower.FollowAfterReconnects();
     }
 
     /// <summary>Sends what is queued and the close frame, and lets go of the feeds, the registry entry and the user's channel.</summary>
