@@ -59,7 +59,7 @@ public static class SliceServices
     }
 
     /// <summary>The detail of problems nobody wrote one for (status-code pages, authentication challenges).</summary>
-    private static string DefaultDetail(int status) => status switch
+    internal static string DefaultDetail(int status) => status switch
     {
         StatusCodes.Status400BadRequest => "The request could not be read.",
         StatusCodes.Status401Unauthorized => "A valid bearer token is required (missing, invalid, expired or revoked).",
@@ -99,8 +99,11 @@ public static class SliceServices
                 : request.ReadFromJsonAsync(type, context?.Options ?? c.Serializer.Options, ct);
             // Route and query values bind by their snake_case names (before_seq, user_id).
             c.Binding.UsePropertyNamingPolicy = true;
-            c.Binding.FailureMessage = (type, field, value) => $"'{value}' is not a valid {Nullable.GetUnderlyingType(type)?.Name ?? type.Name} for {field}.";
-            c.Binding.JsonExceptionTransformer = _ => new FluentValidation.Results.ValidationFailure(Problems.BodyField, "The body is not valid JSON of the expected shape.");
+            // Failures name the field at most: never the parser's text, .NET type names or byte positions.
+            c.Binding.FailureMessage = (type, field, _) => JsonErrors.NotA(type, field);
+            c.Binding.JsonExceptionTransformer = e => JsonErrors.FieldOf(e) is { } field
+                ? new FluentValidation.Results.ValidationFailure(field, $"{field} is not of the expected JSON type.")
+                : new FluentValidation.Results.ValidationFailure(Problems.BodyField, "The body is not valid JSON of the expected shape.");
             c.Errors.ProducesMetadataType = typeof(Microsoft.AspNetCore.Http.HttpValidationProblemDetails);
             c.Errors.ResponseBuilder = (failures, context, status) => Problems.ValidationBody(failures, context, status);
             // "Auth.Login" -> "AuthLogin"; aliases get the route's number.
@@ -149,7 +152,8 @@ internal sealed partial class UnexpectedExceptionHandler(IProblemDetailsService 
         var retryAfter = limits.Value.UnavailableRetryAfterSeconds;
         var (status, title, detail) = exception switch
         {
-            BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? "Payload too large" : "Bad request", bad.Message),
+            // Kestrel's own text stays in the log.
+            BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? "Payload too large" : "Bad request", SliceServices.DefaultDetail(bad.StatusCode)),
             _ when DbErrors.IsUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "Service unavailable",
                 $"The database is unreachable; retry after {retryAfter} s."),
             _ => (StatusCodes.Status500InternalServerError, "Internal server error", "An unexpected error occurred."),

@@ -55,7 +55,9 @@ public sealed class FrameDispatcher
         }
         catch (JsonException e)
         {
-            client.Reply(SocketFrames.Error("invalid_json", $"The frame is not a JSON object of the protocol: {e.Message}"));
+            client.Reply(SocketFrames.Error("invalid_json", JsonErrors.FieldOf(e) is { } field
+                ? $"The frame's {field} is not of the expected JSON type."
+                : "The frame is not a JSON object of the protocol."));
             return null;
         }
         if (frame is null)
