@@ -48,6 +48,12 @@ public sealed class FrameDispatcher
 
     private ClientFrame? Parse(ReadOnlyMemory<byte> text)
     {
+        // The reader does not look at the bytes of a property name it skips: a frame that is not UTF-8 is refused whole.
+        if (!System.Text.Unicode.Utf8.IsValid(text.Span))
+        {
+            client.Reply(SocketFrames.Error("invalid_json", "The frame is not UTF-8 text."));
+            return null;
+        }
         ClientFrame? frame;
         try
         {
