@@ -19,8 +19,6 @@ public static partial class JsonErrors
     private static string Describe(Type type) =>
         type == typeof(Guid) ? "a UUID"
         : type == typeof(int) || type == typeof(long) ? "an integer"
-        : type == typeof(bool) ? "true or false"
-        : type.IsEnum ? "one of " + string.Join(", ", Enum.GetNames(type).Select(JsonNamingPolicy.SnakeCaseLower.ConvertName))
         : "a valid value";
 
     [GeneratedRegex(@"^\$\.([A-Za-z0-9_]+)")]
