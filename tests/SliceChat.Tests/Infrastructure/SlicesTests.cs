@@ -115,6 +115,62 @@ public sealed class SlicesTests(SqliteApp app) : IClassFixture<SqliteApp>
         (await app.Api.Http.SendAsync(request)).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
+    private async Task<HttpResponseMessage> PostRawAsync(string path, string token, byte[] body, string? contentType)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
+        if (contentType is not null)
+        {
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        }
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        return await app.Api.Http.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task Body_WithAnUnknownCharset_Returns415Problem()
+    {
+        var owner = await app.Api.RegisterAsync();
+        var response = await PostRawAsync(ApiRoutes.Chatrooms, owner.AccessToken, """{"name":"general"}"""u8.ToArray(), "application/json; charset=nonsense");
+        await response.ShouldBeProblem(HttpStatusCode.UnsupportedMediaType);
+    }
+
+    [Fact]
+    public async Task Post_WithoutContentType_Returns415Problem()
+    {
+        var owner = await app.Api.RegisterAsync();
+        var response = await PostRawAsync(ApiRoutes.Chatrooms, owner.AccessToken, [], contentType: null);
+        await response.ShouldBeProblem(HttpStatusCode.UnsupportedMediaType);
+    }
+
+    [Fact]
+    public async Task Body_NotUtf8_InAFieldNobodyReads_Returns400AndStoresNothing()
+    {
+        var owner = await app.Api.RegisterAsync();
+        byte[] body = [.. """{"na"""u8, 0xFF, .. """me":1,"name":"general"}"""u8];
+        var response = await PostRawAsync(ApiRoutes.Chatrooms, owner.AccessToken, body, "application/json");
+        await response.ShouldBeValidationProblem(Problems.BodyField);
+        var rooms = await (await app.Api.As(owner).GetAsync(ApiRoutes.Chatrooms)).Json();
+        rooms["items"]!.AsArray().ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Body_OfTheWrongJsonType_NamesTheFieldInOurWords()
+    {
+        var owner = await app.Api.RegisterAsync();
+        var response = await app.Api.As(owner).PostAsync(ApiRoutes.Chatrooms, new { name = "general", is_private = "yes" });
+        var problem = await response.ShouldBeValidationProblem("is_private");
+        problem["errors"]!["is_private"]![0].Text().ShouldBe("is_private is not of the expected JSON type.");
+    }
+
+    [Fact]
+    public async Task QueryValue_ThatDoesNotParse_SaysWhatItMustBe()
+    {
+        var owner = await app.Api.RegisterAsync();
+        var problem = await (await app.Api.As(owner).GetAsync($"{ApiRoutes.Chatrooms}?limit=abc&before=zz")).ShouldBeValidationProblem("limit", "before");
+        problem["errors"]!["limit"]![0].Text().ShouldBe("limit must be an integer.");
+        problem["errors"]!["before"]![0].Text().ShouldBe("before must be a UUID.");
+    }
+
     [Fact]
     public void ValidationErrorKeys_AreSnakeCase()
     {

@@ -3,6 +3,8 @@ using FastEndpoints;
 using FastEndpoints.Swagger;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.Net.Http.Headers;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Persistence;
@@ -59,7 +61,7 @@ public static class SliceServices
     }
 
     /// <summary>The detail of problems nobody wrote one for (status-code pages, authentication challenges).</summary>
-    private static string DefaultDetail(int status) => status switch
+    internal static string DefaultDetail(int status) => status switch
     {
         StatusCodes.Status400BadRequest => "The request could not be read.",
         StatusCodes.Status401Unauthorized => "A valid bearer token is required (missing, invalid, expired or revoked).",
@@ -73,6 +75,27 @@ public static class SliceServices
 
     private static bool HasBody(HttpRequest request) =>
         request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
+
+    /// <summary>
+    /// A JSON body in UTF-8 (the default), checked whole first: the reader does not look at the bytes of a property name
+    /// it skips, so <c>{"content":"x","\xFF":1}</c> would pass. Another charset is transcoded; one .NET does not
+    /// know (<c>charset=nonsense</c>, which ReadFromJsonAsync throws on) answers 415.
+    /// </summary>
+    private static async ValueTask<object?> ReadJsonAsync(HttpRequest request, Type type, JsonSerializerOptions options, CancellationToken ct)
+    {
+        if (MediaTypeHeaderValue.TryParse(request.ContentType, out var mediaType) && mediaType.Charset.Length > 0 && mediaType.Encoding is not System.Text.UTF8Encoding)
+        {
+            return mediaType.Encoding is null
+                ? throw new BadHttpRequestException("Unknown charset.", StatusCodes.Status415UnsupportedMediaType)
+                : await request.ReadFromJsonAsync(type, options, ct);
+        }
+        using var body = new MemoryStream();
+        await request.Body.CopyToAsync(body, ct);
+        var bytes = body.GetBuffer().AsSpan(0, (int)body.Length);
+        return System.Text.Unicode.Utf8.IsValid(bytes)
+            ? JsonSerializer.Deserialize(bytes, type, options)
+            : throw new JsonException("The body is not UTF-8.");
+    }
 
     /// <summary>"SliceChat.Features.Auth.Login" -> "Auth.Login"; "SliceChat.Infrastructure.Conversations" -> "Conversations".</summary>
     internal static string SliceName(Type type) => type.Namespace!
@@ -89,6 +112,14 @@ public static class SliceServices
     /// <summary>Every slice (FastEndpoints finds them), the OpenAPI document and the docs page.</summary>
     public static WebApplication MapSlices(this WebApplication app)
     {
+        // FastEndpoints answers a request without Content-Type to a route that takes a JSON body with a bare 415 it has
+        // already started (so status-code pages cannot add a body): answer it as problem details first.
+        app.Use((context, next) => !context.Request.Headers.ContainsKey(HeaderNames.ContentType)
+            && context.GetEndpoint()?.Metadata.GetMetadata<IAcceptsMetadata>() is { IsOptional: false, ContentTypes.Count: > 0 } accepts
+            && !accepts.ContentTypes.Contains("*/*")
+                ? TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type",
+                    detail: DefaultDetail(StatusCodes.Status415UnsupportedMediaType)).ExecuteAsync(context)
+                : next(context));
         app.UseFastEndpoints(c =>
         {
             Configure(c.Serializer.Options);
@@ -96,11 +127,14 @@ public static class SliceServices
             // minimal APIs did, instead of failing to parse nothing.
             c.Serializer.RequestDeserializer = (request, type, context, ct) => request.ContentLength == 0 || !HasBody(request)
                 ? ValueTask.FromResult<object?>(null)
-                : request.ReadFromJsonAsync(type, context?.Options ?? c.Serializer.Options, ct);
+                : ReadJsonAsync(request, type, context?.Options ?? c.Serializer.Options, ct);
             // Route and query values bind by their snake_case names (before_seq, user_id).
             c.Binding.UsePropertyNamingPolicy = true;
-            c.Binding.FailureMessage = (type, field, value) => $"'{value}' is not a valid {Nullable.GetUnderlyingType(type)?.Name ?? type.Name} for {field}.";
-            c.Binding.JsonExceptionTransformer = _ => new FluentValidation.Results.ValidationFailure(Problems.BodyField, "The body is not valid JSON of the expected shape.");
+            // Failures name the field at most: never the parser's text, .NET type names or byte positions.
+            c.Binding.FailureMessage = (type, field, _) => JsonErrors.NotA(type, field);
+            c.Binding.JsonExceptionTransformer = e => JsonErrors.FieldOf(e) is { } field
+                ? new FluentValidation.Results.ValidationFailure(field, $"{field} is not of the expected JSON type.")
+                : new FluentValidation.Results.ValidationFailure(Problems.BodyField, "The body is not valid JSON of the expected shape.");
             c.Errors.ProducesMetadataType = typeof(Microsoft.AspNetCore.Http.HttpValidationProblemDetails);
             c.Errors.ResponseBuilder = (failures, context, status) => Problems.ValidationBody(failures, context, status);
             // "Auth.Login" -> "AuthLogin"; aliases get the route's number.
@@ -154,7 +188,13 @@ internal sealed partial class UnexpectedExceptionHandler(IProblemDetailsService 
         var retryAfter = limits.Value.UnavailableRetryAfterSeconds;
         var (status, title, detail) = exception switch
         {
-            BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 413 ? "Payload too large" : "Bad request", bad.Message),
+            // Kestrel's own text stays in the log.
+            BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode switch
+            {
+                StatusCodes.Status413PayloadTooLarge => "Payload too large",
+                StatusCodes.Status415UnsupportedMediaType => "Unsupported media type",
+                _ => "Bad request",
+            }, SliceServices.DefaultDetail(bad.StatusCode)),
             _ when DbErrors.IsUnavailable(exception) => (StatusCodes.Status503ServiceUnavailable, "Service unavailable",
                 $"The database is unreachable; retry after {retryAfter} s."),
             _ => (StatusCodes.Status500InternalServerError, "Internal server error", "An unexpected error occurred."),

@@ -229,6 +229,31 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
     }
 
     [Fact]
+    public async Task UnreadableFrames_AnswerInvalidJsonInOurWords_AndStoreNothing()
+    {
+        var me = await Api.RegisterAsync();
+        var room = await Api.CreateRoomAsync(me);
+        await using var socket = await ChatSocket.ConnectAsync(app.App, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), me.AccessToken);
+        await socket.NextAsync("ready");
+
+        await socket.SendTextAsync("""{"type":"read","chatroom_id":"not-a-guid","seq":1}""");
+        var wrongType = await socket.NextAsync("error");
+        wrongType["code"].Text().ShouldBe("invalid_json");
+        wrongType["message"].Text().ShouldBe("The frame's chatroom_id is not of the expected JSON type.");
+
+        // The reader skips a property name nobody reads without looking at its bytes; the rest would be a room send.
+        byte[] notUtf8 = [.. """{"con"""u8, 0xFF, .. """tent":1,"content":"stored?"}"""u8];
+        await socket.Socket.SendAsync(notUtf8, WebSocketMessageType.Text, true, CancellationToken.None);
+        var error = await socket.NextAsync("error");
+        error["code"].Text().ShouldBe("invalid_json");
+        error["message"].Text().ShouldBe("The frame is not UTF-8 text.");
+
+        await socket.SendAsync(new { type = "ping" });
+        await socket.NextAsync("pong");
+        (await (await Api.As(me).GetAsync(ApiRoutes.Fill(ApiRoutes.Chatroom, room))).Json())["last_seq"]!.GetValue<long>().ShouldBe(0);
+    }
+
+    [Fact]
     public async Task OversizedFrame_ClosesWith1009()
     {
         var me = await Api.RegisterAsync();

@@ -48,6 +48,12 @@ public sealed class FrameDispatcher
 
     private ClientFrame? Parse(ReadOnlyMemory<byte> text)
     {
+        // The reader does not look at the bytes of a property name it skips: a frame that is not UTF-8 is refused whole.
+        if (!System.Text.Unicode.Utf8.IsValid(text.Span))
+        {
+            client.Reply(SocketFrames.Error("invalid_json", "The frame is not UTF-8 text."));
+            return null;
+        }
         ClientFrame? frame;
         try
         {
@@ -55,7 +61,9 @@ public sealed class FrameDispatcher
         }
         catch (JsonException e)
         {
-            client.Reply(SocketFrames.Error("invalid_json", $"The frame is not a JSON object of the protocol: {e.Message}"));
+            client.Reply(SocketFrames.Error("invalid_json", JsonErrors.FieldOf(e) is { } field
+                ? $"The frame's {field} is not of the expected JSON type."
+                : "The frame is not a JSON object of the protocol."));
             return null;
         }
         if (frame is null)
