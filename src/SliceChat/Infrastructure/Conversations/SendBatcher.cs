@@ -142,21 +142,27 @@ public sealed partial class SendBatcher(IServiceScopeFactory scopes, ChatEvents 
             }
         }
 
+        // A repeat is answered with the original, which goes on the bus again first: feeds that delivered it
+        // drop it by its seq, so no socket sees it twice, and one that never had it (its publish was lost with
+        // the answer: a connection cut after the commit) delivers it now rather than at its next gap fill.
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (results[i] is { Created: false } result)
+            {
+                if (result.Message is { } original)
+                {
+                    _ = events.PublishAsync(original.ChatroomId, ChatEvents.MessageCreated, original);
+                }
+                batch[i].Completion.TrySetResult(result);
+            }
+        }
         // Committed: publish in seq order (each publish hands the message to this instance's sockets at
         // once, and queues it for the bus in call order), and answer each sender after its own publish.
         for (var i = 0; i < batch.Count; i++)
         {
-            if (results[i] is not { } result)
-            {
-                continue;
-            }
-            if (result.Created)
+            if (results[i] is { Created: true } result)
             {
                 _ = AnswerAfterAsync(batch[i], result, events.PublishAsync(result.Message!.ChatroomId, ChatEvents.MessageCreated, result.Message));
-            }
-            else
-            {
-                batch[i].Completion.TrySetResult(result);
             }
         }
     }

@@ -180,6 +180,32 @@ public abstract class SendBatchingTests(AppFixture fixture)
         batcher.Batches.ShouldBe(batchesBefore + 1);
     }
 
+    [Fact]
+    public async Task RetryOfAStoredSendWhoseAnswerWasLost_Answers200_AndListenersGetTheMessageOnce()
+    {
+        var me = await Api.RegisterAsync();
+        var room = await Api.CreateRoomAsync(me);
+        await using var socket = await ChatSocket.ConnectAsync(fixture.App, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), me.AccessToken);
+        await socket.NextAsync("ready");
+        // Stored, but neither answered nor published: the connection was cut after the commit.
+        await using (var scope = fixture.App.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<MessageStore>()
+                .StoreOneAsync(new PendingSend(room, me.Id, me.Username, null, "cut after commit", "lost-answer-1"), default);
+        }
+
+        var retry = await Api.As(me).PostAsync(MessagesOf(room), new { content = "cut after commit", client_message_id = "lost-answer-1" });
+        await retry.ShouldHaveStatus(HttpStatusCode.OK);
+        var created = await socket.NextAsync("message.created", TimeSpan.FromSeconds(5));
+        created["seq"]!.GetValue<long>().ShouldBe(1);
+        created["client_message_id"].Text().ShouldBe("lost-answer-1");
+
+        // Once: a second retry goes on the bus again, and the feed drops what it delivered already.
+        await (await Api.As(me).PostAsync(MessagesOf(room), new { content = "cut after commit", client_message_id = "lost-answer-1" })).ShouldHaveStatus(HttpStatusCode.OK);
+        await Api.PostMessageAsync(me, room, "next", "next-1");
+        (await socket.NextAsync("message.created"))["seq"]!.GetValue<long>().ShouldBe(2);
+    }
+
     /// <summary>Starts a send and waits until the writer has taken it into a batch (which then waits for the hold).</summary>
     protected static async Task<Task<HttpResponseMessage>> StallWriterAsync(SendBatcher batcher, Func<Task<HttpResponseMessage>> send)
     {
