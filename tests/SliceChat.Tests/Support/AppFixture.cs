@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+
 namespace SliceChat.Tests.Support;
 
 /// <summary>An app over a database of its own, shared by one test class; tests keep apart by unique names.</summary>
@@ -54,6 +57,19 @@ public abstract class AppFixture : IAsyncLifetime
     protected virtual void Configure(Dictionary<string, string?> settings)
     {
     }
+
+    /// <summary>
+    /// A Kestrel instance whose sockets have small kernel send buffers, so that what a client does not read
+    /// stays in the server's queues after a few frames.
+    /// </summary>
+    public AppFactory StartInstanceWithSmallSendBuffers() =>
+        StartInstance(kestrel: true, configureHost: host => host.ConfigureServices(services =>
+            services.Configure<SocketTransportOptions>(o => o.CreateBoundListenSocket = endpoint =>
+            {
+                var listener = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
+                listener.SendBufferSize = 16 * 1024;
+                return listener;
+            })));
 
     public virtual async Task DisposeAsync()
     {

@@ -2,7 +2,6 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SliceChat.Features;
@@ -30,14 +29,7 @@ public sealed partial class FeedLimitsTests(ScaledOutApp app) : IClassFixture<Sc
     [Fact]
     public async Task SyncSpam_FromSocketsThatDoNotRead_StaysWithinTheSyncBudget_OthersKeepReceiving()
     {
-        // Small kernel send buffers, so that what a client does not read stays in the server's queues.
-        var instance = app.StartInstance(kestrel: true, configureHost: host => host.ConfigureServices(services =>
-            services.Configure<SocketTransportOptions>(o => o.CreateBoundListenSocket = endpoint =>
-            {
-                var listener = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
-                listener.SendBufferSize = 16 * 1024;
-                return listener;
-            })));
+        var instance = app.StartInstanceWithSmallSendBuffers();
         var limits = instance.Services.GetRequiredService<IOptions<LimitsOptions>>().Value;
         var api = new Api(instance.CreateClient());
         var owner = await api.RegisterAsync();

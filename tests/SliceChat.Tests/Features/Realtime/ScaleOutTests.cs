@@ -4,7 +4,6 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Messaging;
@@ -452,14 +451,7 @@ public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
     [Fact]
     public async Task SlowConsumer_IsClosedWith1013_OthersKeepReceiving_QueueStaysBounded()
     {
-        // Small kernel send buffers, so that a client that stops reading fills them after a few frames.
-        var small = app.StartInstance(kestrel: true, configureHost: host => host.ConfigureServices(services =>
-            services.Configure<SocketTransportOptions>(o => o.CreateBoundListenSocket = endpoint =>
-            {
-                var listener = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);
-                listener.SendBufferSize = 16 * 1024;
-                return listener;
-            })));
+        var small = app.StartInstanceWithSmallSendBuffers();
         var api = new Api(small.CreateClient());
         var owner = await api.RegisterAsync();
         var slowUser = await api.RegisterAsync();
