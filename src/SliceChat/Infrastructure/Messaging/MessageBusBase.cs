@@ -8,6 +8,9 @@ namespace SliceChat.Infrastructure.Messaging;
 /// local delivery of own publishes, and isolation of handlers from each other's failures. A channel is
 /// live once the transport confirmed its subscription; one that failed is retried with back-off, and
 /// every channel is subscribed again when the link comes back, raising <see cref="Resubscribed"/>.
+/// A publish the transport could not send (its link is down, see <see cref="IsUnsent"/>) is sent again, in
+/// order and with back-off, once the link is back: instances do not reconnect at the same moment, and a
+/// receiver that already caught up after its own reconnect would otherwise never hear of it.
 /// </summary>
 public abstract partial class MessageBusBase(ILogger logger) : IMessageBus, IAsyncDisposable
 {
@@ -16,11 +19,22 @@ public abstract partial class MessageBusBase(ILogger logger) : IMessageBus, IAsy
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan LastRetry = TimeSpan.FromSeconds(4);
 
+    /// <summary>How many unsent publishes wait for the link at most; past it a publish is only stored (receivers catch up from the database).</summary>
+    private const int UnsentCapacity = 1024;
+
+    /// <summary>How long an unsent publish waits for the link at most: an outage longer than that is caught up from the database by every receiver.</summary>
+    private static readonly TimeSpan UnsentLifetime = TimeSpan.FromSeconds(30);
+
     private readonly Lock sync = new();
     private readonly Dictionary<string, ChannelState> states = new(StringComparer.Ordinal);
     private ImmutableDictionary<string, ImmutableArray<Action<ReadOnlyMemory<byte>>>> handlers =
         ImmutableDictionary<string, ImmutableArray<Action<ReadOnlyMemory<byte>>>>.Empty.WithComparers(StringComparer.Ordinal);
     private int link;
+    private readonly Lock unsentSync = new();
+    private readonly Queue<(string Channel, ReadOnlyMemory<byte> Message, long Since)> unsent = new();
+    private bool resending;
+    private TaskCompletionSource linkBack = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool stopped;
 
     /// <summary>Tells this instance's publishes apart when the transport echoes them back.</summary>
     public Guid InstanceId { get; } = Guid.NewGuid();
@@ -32,14 +46,98 @@ public abstract partial class MessageBusBase(ILogger logger) : IMessageBus, IAsy
     public async Task PublishAsync(string channel, ReadOnlyMemory<byte> message)
     {
         Dispatch(channel, message);
+        if (TryDefer(channel, message, behindOthers: true))
+        {
+            return; // publishes waiting for the link go first, in order
+        }
         try
         {
             await PublishToTransportAsync(channel, message);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // The message is already stored; other instances fill the gap from the database.
+            // The message is already stored; it is sent again once the link is back, and receivers that
+            // reconnect later fill the gap from the database.
             LogPublishFailed(logger, e, channel);
+            if (IsUnsent(e))
+            {
+                TryDefer(channel, message, behindOthers: false);
+            }
+        }
+    }
+
+    /// <summary>Whether the failure means the transport did not send the publish (its link is down), so it is worth sending again.</summary>
+    protected virtual bool IsUnsent(Exception exception) => false;
+
+    /// <summary>
+    /// Queues the publish to be sent again once the link is back; with <paramref name="behindOthers"/> only when
+    /// others wait already. False when it is not queued (nothing waits, the queue is full, or the bus is stopping).
+    /// </summary>
+    private bool TryDefer(string channel, ReadOnlyMemory<byte> message, bool behindOthers)
+    {
+        lock (unsentSync)
+        {
+            if (behindOthers && unsent.Count == 0)
+            {
+                return false;
+            }
+            if (stopped || unsent.Count >= UnsentCapacity)
+            {
+                return behindOthers; // dropped: receivers fill the gap from the database
+            }
+            unsent.Enqueue((channel, message.ToArray(), Environment.TickCount64));
+            if (!resending)
+            {
+                resending = true;
+                _ = ResendAsync();
+            }
+            return true;
+        }
+    }
+
+    /// <summary>Sends the unsent publishes again, oldest first, one at a time; while the link is still down, with back-off.</summary>
+    private async Task ResendAsync()
+    {
+        await Task.Yield();
+        var delay = FirstRetry;
+        while (true)
+        {
+            (string Channel, ReadOnlyMemory<byte> Message, long Since) next;
+            lock (unsentSync)
+            {
+                while (unsent.TryPeek(out var head) && (stopped || Environment.TickCount64 - head.Since > (long)UnsentLifetime.TotalMilliseconds))
+                {
+                    unsent.Dequeue(); // too old (receivers have caught up from the database) or shutting down
+                }
+                if (unsent.Count == 0)
+                {
+                    resending = false;
+                    return;
+                }
+                next = unsent.Peek();
+            }
+            var back = Volatile.Read(ref linkBack).Task;
+            try
+            {
+                await PublishToTransportAsync(next.Channel, next.Message);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                if (IsUnsent(e))
+                {
+                    // The link came back since this attempt began: try again at once, and from the first delay if it is not usable yet.
+                    delay = await Task.WhenAny(Task.Delay(delay), back) == back
+                        ? FirstRetry
+                        : TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, LastRetry.Ticks));
+                    continue;
+                }
+                LogPublishFailed(logger, e, next.Channel); // not for the link: given up, receivers fill the gap from the database
+            }
+            lock (unsentSync)
+            {
+                unsent.Dequeue();
+            }
+            delay = FirstRetry;
         }
     }
 
@@ -115,11 +213,12 @@ public abstract partial class MessageBusBase(ILogger logger) : IMessageBus, IAsy
     /// <summary>
     /// The link came back: messages published meanwhile were lost, and the server may not have every
     /// subscription again yet. Each channel live on an earlier link is subscribed again (a few at a time)
-    /// and raises <see cref="Resubscribed"/> once confirmed.
+    /// and raises <see cref="Resubscribed"/> once confirmed; unsent publishes are tried again at once.
     /// </summary>
     protected void OnLinkRestored()
     {
         var current = Interlocked.Increment(ref link);
+        Interlocked.Exchange(ref linkBack, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         _ = Parallel.ForEachAsync(handlers.Keys.ToList(), new ParallelOptions { MaxDegreeOfParallelism = ResubscribesInFlight },
             async (channel, _) => await InChannelAsync(channel, async state =>
             {
@@ -226,6 +325,7 @@ public abstract partial class MessageBusBase(ILogger logger) : IMessageBus, IAsy
     // The gates are not disposed: subscriptions may still be released while the host shuts down.
     public virtual ValueTask DisposeAsync()
     {
+        stopped = true;
         GC.SuppressFinalize(this);
         return ValueTask.CompletedTask;
     }

@@ -57,7 +57,8 @@ public sealed partial class RedisMessageBus : MessageBusBase
         options.AbortOnConnectFail = false; // start, and keep retrying, while Redis is down
         options.AsyncTimeout = options.SyncTimeout = (int)commandTimeout.TotalMilliseconds;
         // While the link is down a command fails at once instead of waiting in the client's backlog:
-        // a send is stored already and must not wait for Redis, and receivers recover from the database.
+        // a send is stored already and must not wait for Redis; the bus publishes it again once the link
+        // is back (see IsUnsent), and receivers recover from the database.
         options.BacklogPolicy = BacklogPolicy.FailFast;
         return ConnectionMultiplexer.Connect(options);
     }
@@ -71,6 +72,10 @@ public sealed partial class RedisMessageBus : MessageBusBase
         message.Span.CopyTo(frame.AsSpan(OriginLength));
         return subscriber.PublishAsync(RedisChannel.Literal(channel), frame);
     }
+
+    /// <summary>The client had no link to send it on (a command it wrote before the link broke may have been sent: not sent again).</summary>
+    protected override bool IsUnsent(Exception exception) =>
+        exception is RedisConnectionException { FailureType: ConnectionFailureType.UnableToConnect or ConnectionFailureType.UnableToResolvePhysicalConnection };
 
     /// <summary>
     /// A queue of an earlier link or attempt is let go first, so the answer to this SUBSCRIBE confirms the

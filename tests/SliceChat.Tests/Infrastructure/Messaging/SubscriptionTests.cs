@@ -20,7 +20,20 @@ public sealed class SubscriptionTests
 
         public void RestoreLink() => OnLinkRestored();
 
-        protected override Task PublishToTransportAsync(string channel, ReadOnlyMemory<byte> message) => Task.CompletedTask;
+        /// <summary>While set, a publish fails as the link being down (nothing sent).</summary>
+        public volatile bool PublishLinkDown;
+
+        protected override Task PublishToTransportAsync(string channel, ReadOnlyMemory<byte> message)
+        {
+            if (PublishLinkDown)
+            {
+                throw new LinkDownException();
+            }
+            Calls.Enqueue($"publish {channel} {System.Text.Encoding.UTF8.GetString(message.Span)}");
+            return Task.CompletedTask;
+        }
+
+        protected override bool IsUnsent(Exception exception) => exception is LinkDownException;
 
         protected override async Task SubscribeTransportAsync(string channel)
         {
@@ -41,6 +54,34 @@ public sealed class SubscriptionTests
             Calls.Enqueue("unsubscribe " + channel);
             return Task.CompletedTask;
         }
+    }
+
+    private sealed class LinkDownException() : Exception("link down");
+
+    [Fact]
+    public async Task PublishesMadeWhileTheLinkIsDown_AreSentInOrderOnceItIsBack_AndStillDeliveredLocallyAtOnce()
+    {
+        await using var bus = new ScriptedBus();
+        var local = new ConcurrentQueue<string>();
+        await using var subscription = await bus.SubscribeAsync("room", m => local.Enqueue(System.Text.Encoding.UTF8.GetString(m.Span)));
+        bus.PublishLinkDown = true;
+        foreach (var message in new[] { "1", "2", "3" })
+        {
+            await bus.PublishAsync("room", System.Text.Encoding.UTF8.GetBytes(message)).WaitAsync(Wait);
+        }
+        local.ShouldBe(["1", "2", "3"]);
+        await Task.Delay(300); // a retry or two while the link is still down
+        bus.Calls.ShouldNotContain(c => c.StartsWith("publish ", StringComparison.Ordinal));
+
+        bus.PublishLinkDown = false;
+        bus.RestoreLink();
+        var deadline = DateTime.UtcNow + Wait;
+        while (bus.Calls.Count(c => c.StartsWith("publish ", StringComparison.Ordinal)) < 3 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        await bus.PublishAsync("room", System.Text.Encoding.UTF8.GetBytes("4"));
+        bus.Calls.Where(c => c.StartsWith("publish ", StringComparison.Ordinal)).ShouldBe(["publish room 1", "publish room 2", "publish room 3", "publish room 4"]);
     }
 
     [Fact]
