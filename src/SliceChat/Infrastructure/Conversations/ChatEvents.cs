@@ -41,7 +41,7 @@ public sealed class ChatEvents(IMessageBus bus, ChannelNames channels)
     private sealed record TypeOnly(string Type);
 
     public Task PublishAsync(Guid chatroomId, string type, object body) =>
-        bus.PublishAsync(channels.Conversation(chatroomId), Frame(type, body));
+        bus.PublishAsync(channels.Conversation(chatroomId), Frame(type, body), ephemeral: type == Typing);
 
     /// <param name="lastSeq">The conversation's newest seq when the user joined: their sockets deliver what comes after.</param>
     /// <remarks>

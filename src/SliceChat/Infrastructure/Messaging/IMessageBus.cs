@@ -7,7 +7,8 @@ namespace SliceChat.Infrastructure.Messaging;
 /// </summary>
 public interface IMessageBus
 {
-    Task PublishAsync(string channel, ReadOnlyMemory<byte> message);
+    /// <param name="ephemeral">Not worth sending late (typing): while the link is down it is dropped, not kept for the link's return.</param>
+    Task PublishAsync(string channel, ReadOnlyMemory<byte> message, bool ephemeral = false);
 
     /// <summary>
     /// Handlers run on the bus's receive path: they must only hand the message on (e.g. enqueue it).

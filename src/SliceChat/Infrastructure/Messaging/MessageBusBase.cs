@@ -43,10 +43,10 @@ public abstract partial class MessageBusBase(ILogger logger) : IMessageBus, IAsy
 
     public abstract bool IsConnected { get; }
 
-    public async Task PublishAsync(string channel, ReadOnlyMemory<byte> message)
+    public async Task PublishAsync(string channel, ReadOnlyMemory<byte> message, bool ephemeral = false)
     {
         Dispatch(channel, message);
-        if (TryDefer(channel, message, behindOthers: true))
+        if (!ephemeral && TryDefer(channel, message, behindOthers: true))
         {
             return; // publishes waiting for the link go first, in order
         }
@@ -59,7 +59,7 @@ public abstract partial class MessageBusBase(ILogger logger) : IMessageBus, IAsy
             // The message is already stored; it is sent again once the link is back, and receivers that
             // reconnect later fill the gap from the database.
             LogPublishFailed(logger, e, channel);
-            if (IsUnsent(e))
+            if (!ephemeral && IsUnsent(e))
             {
                 TryDefer(channel, message, behindOthers: false);
             }
