@@ -191,15 +191,10 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs)
             {
                 return SendResult.Failed(SendError.NotFound);
             }
-            if (send.ClientMessageId is { } clientId)
+            if (await OriginalOfAsync(send, ct) is { } original)
             {
-                var original = await db.Messages.Where(m => m.ChatroomId == send.ChatroomId && m.SenderId == send.SenderId && m.ClientMessageId == clientId)
-                    .Responses(db).FirstOrDefaultAsync(ct);
-                if (original is not null)
-                {
-                    await transaction.RollbackAsync(ct);
-                    return new SendResult(original, false, SendError.None);
-                }
+                await transaction.RollbackAsync(ct);
+                return new SendResult(original, false, SendError.None);
             }
             message = NewMessage(send, seq.Value, now);
             db.Messages.Add(message);
@@ -211,6 +206,13 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs)
         db.ChangeTracker.Clear();
         return new SendResult(MessageMapper.From(message, send.SenderName), true, SendError.None);
     }
+
+    /// <summary>The stored message this send repeats (same sender, conversation and client_message_id), if any.</summary>
+    public async Task<MessageResponse?> OriginalOfAsync(PendingSend send, CancellationToken ct) =>
+        send.ClientMessageId is { } clientId
+            ? await db.Messages.Where(m => m.ChatroomId == send.ChatroomId && m.SenderId == send.SenderId && m.ClientMessageId == clientId)
+                .Responses(db).FirstOrDefaultAsync(ct)
+            : null;
 
     /// <summary>The stored messages the batch's client_message_ids repeat, in one query.</summary>
     private async Task<Dictionary<(Guid, Guid, string), MessageResponse>> OriginalsAsync(IReadOnlyList<PendingSend> sends, CancellationToken ct)

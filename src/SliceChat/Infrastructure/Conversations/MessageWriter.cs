@@ -29,7 +29,7 @@ public sealed record SendResult(MessageResponse? Message, bool Created, SendErro
 /// publishes it once committed. The <c>Queue…</c> methods return once the send is checked and queued,
 /// with a task of its outcome, so a socket can queue its next send while this one is stored.
 /// </summary>
-public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatEvents events, SendBatcher queue, RateLimits limits)
+public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatEvents events, SendBatcher queue, RateLimits limits, MessageStore store)
 {
     public async Task<SendResult> SendToRoomAsync(Guid chatroomId, Guid senderId, string content, string? clientMessageId, CancellationToken ct) =>
         await await QueueToRoomAsync(chatroomId, senderId, content, clientMessageId, ct);
@@ -76,21 +76,18 @@ public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatE
         return await EnqueueAsync(new PendingSend(chatroomId, senderId, senderName, recipientId, content, clientMessageId), ct);
     }
 
+    private static Task<SendResult> Refused(SendError error) => Task.FromResult(SendResult.Failed(error));
+
     /// <summary>
     /// Hands a checked send to the queue within <c>Limits:MessagesPerMinute</c>. Over the limit, a retry of a stored
     /// message is still answered with the original (a retry is never rate limited); checked here, on the sender's own
     /// request, so the instance's writer never waits for the limiter (nor for Redis behind it).
     /// </summary>
-    private static Task<SendResult> Refused(SendError error) => Task.FromResult(SendResult.Failed(error));
-
     private async Task<Task<SendResult>> EnqueueAsync(PendingSend send, CancellationToken ct)
     {
         if (await limits.TryAcquireAsync(limits.Messages, send.SenderId.ToString("N")) is { } retryAfter)
         {
-            var original = send.ClientMessageId is { } clientId
-                ? await db.Messages.Where(m => m.ChatroomId == send.ChatroomId && m.SenderId == send.SenderId && m.ClientMessageId == clientId)
-                    .Responses(db).FirstOrDefaultAsync(ct)
-                : null;
+            var original = await store.OriginalOfAsync(send, ct);
             return Task.FromResult(original is not null ? new SendResult(original, false, SendError.None) : SendResult.Failed(SendError.RateLimited, retryAfter));
         }
         return queue.SendAsync(send, ct);

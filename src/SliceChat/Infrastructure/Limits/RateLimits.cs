@@ -24,7 +24,7 @@ public sealed record RateLimitRule(string Name, int Permits, TimeSpan Window)
 /// StackExchange.Redis 2.8 (this app runs 3.4), throws when Redis is unreachable instead of falling back to a
 /// per-instance limit, and has no per-check timeout; the Redis side here is one short script.
 /// </remarks>
-public sealed partial class RateLimits : IDisposable
+public sealed class RateLimits : IDisposable
 {
     /// <summary>
     /// GCRA, the token bucket kept as one timestamp: the "theoretical arrival time" of the bucket's next
@@ -43,23 +43,16 @@ public sealed partial class RateLimits : IDisposable
         return 0
         """;
 
-    private readonly IConnectionMultiplexer? redis;
+    private readonly GuardedRedis redis;
     private readonly ChannelNames names;
-    private readonly ILogger<RateLimits> logger;
-    private readonly TimeSpan redisTimeout;
-    private readonly long fallbackMilliseconds;
     private readonly Dictionary<RateLimitRule, PartitionedRateLimiter<string>> local;
-    private long redisPausedUntil;
 
-    public RateLimits(IOptions<LimitsOptions> options, ChannelNames names, ILogger<RateLimits> logger, IConnectionMultiplexer? redis = null)
+    public RateLimits(IOptions<LimitsOptions> options, ChannelNames names, GuardedRedis redis)
     {
         var limits = options.Value;
         Enabled = limits.RateLimitingEnabled;
         this.redis = redis;
         this.names = names;
-        this.logger = logger;
-        redisTimeout = TimeSpan.FromMilliseconds(limits.RateLimitRedisTimeoutMilliseconds);
-        fallbackMilliseconds = limits.RateLimitFallbackSeconds * 1000L;
         var minute = TimeSpan.FromMinutes(1);
         Registrations = new("register", limits.RegistrationsPerMinute, minute);
         LoginsPerAddress = new("login-address", limits.LoginsPerAddressPerMinute, minute);
@@ -99,23 +92,11 @@ public sealed partial class RateLimits : IDisposable
         {
             return null;
         }
-        if (redis is not null && redis.IsConnected && Environment.TickCount64 >= Volatile.Read(ref redisPausedUntil))
+        var wait = await redis.TryAsync(db => db.ScriptEvaluateAsync(Gcra, [names.RateLimit(rule.Name, key)],
+            [rule.Interval.TotalMilliseconds, rule.Window.TotalMilliseconds]), "rate-limit check");
+        if (wait is not null)
         {
-            Task<RedisResult>? check = null;
-            try
-            {
-                check = redis.GetDatabase().ScriptEvaluateAsync(Gcra, [names.RateLimit(rule.Name, key)],
-                    [rule.Interval.TotalMilliseconds, rule.Window.TotalMilliseconds]);
-                var wait = (long)await check.WaitAsync(redisTimeout);
-                return wait > 0 ? TimeSpan.FromMilliseconds(wait) : null;
-            }
-            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
-            {
-                // A late failure of the abandoned command is observed here, not at finalization.
-                check?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-                Volatile.Write(ref redisPausedUntil, Environment.TickCount64 + fallbackMilliseconds);
-                LogRedisUnavailable(logger, e, fallbackMilliseconds / 1000);
-            }
+            return (long)wait > 0 ? TimeSpan.FromMilliseconds((long)wait) : null;
         }
         return AcquireLocally(rule, key);
     }
@@ -149,8 +130,6 @@ public sealed partial class RateLimits : IDisposable
         }
     }
 
-    [LoggerMessage(LogLevel.Warning, "Redis failed a rate-limit check; this instance's own limits answer for the next {Seconds} s")]
-    private static partial void LogRedisUnavailable(ILogger logger, Exception exception, long seconds);
 }
 
 public static class LimitsServices

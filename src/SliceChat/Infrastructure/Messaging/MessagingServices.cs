@@ -12,9 +12,10 @@ public static class MessagingServices
         var redis = builder.Configuration["Redis:Configuration"];
         var prefix = builder.Configuration["Redis:ChannelPrefix"];
         builder.Services.AddSingleton(new ChannelNames(string.IsNullOrWhiteSpace(prefix) ? "slicechat" : prefix));
+        builder.Services.AddSingleton<GuardedRedis>();
         if (!string.IsNullOrWhiteSpace(redis))
         {
-            // One connection for the bus and the rate limits.
+            // One connection for the bus, the rate limits and the socket slots.
             builder.Services.AddSingleton<IConnectionMultiplexer>(sp =>
                 RedisMessageBus.Connect(redis, TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<LimitsOptions>>().Value.BusCommandTimeoutSeconds)));
             builder.Services.AddSingleton<IMessageBus>(sp => new RedisMessageBus(sp.GetRequiredService<IConnectionMultiplexer>(),

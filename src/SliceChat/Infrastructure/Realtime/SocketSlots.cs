@@ -14,7 +14,7 @@ namespace SliceChat.Infrastructure.Realtime;
 /// (the pattern of <see cref="RateLimits"/>); slots taken meanwhile reach Redis at the next renewal.
 /// Not a rate limit: <c>Limits:RateLimitingEnabled</c> does not turn it off.
 /// </summary>
-public sealed partial class SocketSlots : IHostedService, IDisposable
+public sealed class SocketSlots : IHostedService, IDisposable
 {
     /// <summary>
     /// KEYS[1] the user's slots; ARGV[1] the socket id, ARGV[2] the slot's lifetime in ms, ARGV[3] the cap.
@@ -42,29 +42,22 @@ public sealed partial class SocketSlots : IHostedService, IDisposable
     private readonly Lock gate = new();
     private readonly Dictionary<Guid, int> localCounts = [];
     private readonly Dictionary<Guid, Guid> localSlots = []; // slot id -> user id
-    private readonly IConnectionMultiplexer? redis;
+    private readonly GuardedRedis redis;
     private readonly ChannelNames names;
     private readonly TimeProvider time;
-    private readonly ILogger<SocketSlots> logger;
     private readonly int cap;
     private readonly long lifetimeMilliseconds;
-    private readonly TimeSpan redisTimeout;
-    private readonly long fallbackMilliseconds;
-    private long redisPausedUntil;
     private ITimer? renewal;
     private int renewing;
 
-    public SocketSlots(IOptions<LimitsOptions> options, ChannelNames names, TimeProvider time, ILogger<SocketSlots> logger, IConnectionMultiplexer? redis = null)
+    public SocketSlots(IOptions<LimitsOptions> options, ChannelNames names, TimeProvider time, GuardedRedis redis)
     {
         var limits = options.Value;
         this.redis = redis;
         this.names = names;
         this.time = time;
-        this.logger = logger;
         cap = limits.SocketsPerUser;
         lifetimeMilliseconds = limits.SocketSlotSeconds * 1000L;
-        redisTimeout = TimeSpan.FromMilliseconds(limits.RateLimitRedisTimeoutMilliseconds);
-        fallbackMilliseconds = limits.RateLimitFallbackSeconds * 1000L;
     }
 
     /// <summary>The answer's <c>Retry-After</c> when the cap is reached: sockets do not free on a schedule.</summary>
@@ -97,17 +90,9 @@ public sealed partial class SocketSlots : IHostedService, IDisposable
     internal async Task ReleaseAsync(SocketSlot slot)
     {
         ReleaseLocally(slot);
-        if (Usable)
-        {
-            try
-            {
-                await redis!.GetDatabase().SortedSetRemoveAsync(names.SocketSlots(slot.UserId), slot.Id.ToString("N")).WaitAsync(redisTimeout);
-            }
-            catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
-            {
-                LogRedisFailed(logger, e); // the slot expires in Redis after Limits:SocketSlotSeconds
-            }
-        }
+        // A failure leaves the slot to expire in Redis after Limits:SocketSlotSeconds.
+        await redis.TryAsync(async db => RedisResult.Create(await db.SortedSetRemoveAsync(names.SocketSlots(slot.UserId), slot.Id.ToString("N"))),
+            "socket-slot command");
     }
 
     private void ReleaseLocally(SocketSlot slot)
@@ -130,32 +115,12 @@ public sealed partial class SocketSlots : IHostedService, IDisposable
         }
     }
 
-    private bool Usable => redis is not null && redis.IsConnected && Environment.TickCount64 >= Volatile.Read(ref redisPausedUntil);
-
     /// <summary>Runs one script on the slot's set; null when Redis is absent, down or slow (this instance's count decides).</summary>
     private async Task<long?> RedisAsync(string script, SocketSlot slot, int withCap = 0)
     {
-        if (!Usable)
-        {
-            return null;
-        }
-        Task<RedisResult>? call = null;
-        try
-        {
-            call = redis!.GetDatabase().ScriptEvaluateAsync(script, [names.SocketSlots(slot.UserId)],
-                withCap > 0 ? [slot.Id.ToString("N"), lifetimeMilliseconds, withCap] : [slot.Id.ToString("N"), lifetimeMilliseconds]);
-            return (long)await call.WaitAsync(redisTimeout);
-        }
-        catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
-        {
-            call?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            var now = Environment.TickCount64;
-            if (Interlocked.Exchange(ref redisPausedUntil, now + fallbackMilliseconds) <= now)
-            {
-                LogRedisFailed(logger, e); // once per pause, not once per socket of a renewal round
-            }
-            return null;
-        }
+        var result = await redis.TryAsync(db => db.ScriptEvaluateAsync(script, [names.SocketSlots(slot.UserId)],
+            withCap > 0 ? [slot.Id.ToString("N"), lifetimeMilliseconds, withCap] : [slot.Id.ToString("N"), lifetimeMilliseconds]), "socket-slot command");
+        return result is null ? null : (long)result;
     }
 
     /// <summary>Renews every slot of this instance's open sockets in Redis (and adds those taken while it was down), all at once.</summary>
@@ -199,7 +164,7 @@ public sealed partial class SocketSlots : IHostedService, IDisposable
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (redis is not null)
+        if (redis.IsConfigured)
         {
             var every = TimeSpan.FromMilliseconds(lifetimeMilliseconds / 3);
             renewal = time.CreateTimer(_ => _ = RenewAllAsync(), null, every, every);
@@ -210,9 +175,6 @@ public sealed partial class SocketSlots : IHostedService, IDisposable
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public void Dispose() => renewal?.Dispose();
-
-    [LoggerMessage(LogLevel.Warning, "Redis failed a socket-slot command; this instance counts its own sockets meanwhile")]
-    private static partial void LogRedisFailed(ILogger logger, Exception exception);
 }
 
 /// <summary>One socket's place in its user's <c>Limits:SocketsPerUser</c>; disposing it frees the place (once).</summary>
