@@ -106,6 +106,20 @@ public static class ResponseAssertions
         }
     }
 
+    /// <summary>
+    /// Asserts a retried send was stored: 201, or 200 with the original when the first try's commit landed but
+    /// its answer was lost (an instance gone or a connection cut after the commit): what client_message_id is for.
+    /// </summary>
+    public static async Task ShouldBeStoredRetry(this HttpResponseMessage response, string clientMessageId)
+    {
+        if (response.StatusCode == HttpStatusCode.OK)
+        {
+            (await response.Json())["client_message_id"]?.GetValue<string>().ShouldBe(clientMessageId);
+            return;
+        }
+        await response.ShouldHaveStatus(HttpStatusCode.Created);
+    }
+
     /// <summary>Asserts an RFC 9457 problem: status, content type, title and detail present.</summary>
     public static async Task<JsonNode> ShouldBeProblem(this HttpResponseMessage response, HttpStatusCode expected)
     {

@@ -1,4 +1,3 @@
-using Npgsql;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 
@@ -16,7 +15,7 @@ public static class PersistenceServices
         var postgres = builder.Configuration.GetConnectionString("Postgres");
         if (!string.IsNullOrWhiteSpace(postgres))
         {
-            builder.Services.AddDbContextPool<ChatDbContext, PostgresChatDbContext>(o => o.UseNpgsql(WithPoolDefaults(postgres)));
+            builder.Services.AddDbContextPool<ChatDbContext, PostgresChatDbContext>(o => o.UseNpgsql(postgres));
         }
         else
         {
@@ -25,29 +24,6 @@ public static class PersistenceServices
         }
         builder.Services.AddScoped<SeqAllocator>();
         return builder;
-    }
-
-    /// <summary>
-    /// Two Npgsql defaults changed, unless the connection string names them: it prepares the statements
-    /// a connection runs often (<c>Max Auto Prepare=64</c>), so PostgreSQL parses and plans each once per
-    /// connection instead of on every send; and a connection returned to the pool is not reset
-    /// (<c>No Reset On Close=true</c>), which cost seven statements per checkout. The app keeps no session
-    /// state on a connection (the migration's advisory lock is released, or the app does not start).
-    /// </summary>
-    private static string WithPoolDefaults(string connectionString)
-    {
-        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
-        bool Names(string keyword) => given.ContainsKey(keyword) || given.ContainsKey(keyword.Replace(" ", "", StringComparison.Ordinal));
-        var connection = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!Names("Max Auto Prepare"))
-        {
-            connection.MaxAutoPrepare = 64;
-        }
-        if (!Names("No Reset On Close"))
-        {
-            connection.NoResetOnClose = true;
-        }
-        return connection.ConnectionString;
     }
 
     /// <summary>Where the embedded database and the development signing key live (<c>Storage:DataDirectory</c>).</summary>
@@ -88,7 +64,7 @@ public static class PersistenceServices
         }
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({MigrationLockKey})");
         await db.Database.MigrateAsync();
-        // On failure the app does not start, and the lock goes with its connections; an unlock then would only hide the migration's error.
+        // On failure the lock goes with the connection; an unlock then would only hide the migration's error.
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLockKey})");
     }
 
