@@ -15,12 +15,14 @@ public static class PersistenceServices
         var postgres = builder.Configuration.GetConnectionString("Postgres");
         if (!string.IsNullOrWhiteSpace(postgres))
         {
-            builder.Services.AddDbContextPool<ChatDbContext, PostgresChatDbContext>(o => o.UseNpgsql(postgres));
+            builder.Services.AddDbContextPool<ChatDbContext, PostgresChatDbContext>(o => o.UseNpgsql(postgres).AddInterceptors(new PreparedStatements()));
         }
         else
         {
             var path = Path.Combine(DataDirectory(builder), "slicechat.db");
             builder.Services.AddDbContextPool<ChatDbContext, SqliteChatDbContext>(o => o.UseSqlite($"Data Source={path};Default Timeout=30"));
+            // SQLite writes one transaction at a time: more send writers would only queue on its lock.
+            builder.Services.PostConfigure<Limits.LimitsOptions>(o => o.SendWriters = 1);
         }
         builder.Services.AddScoped<SeqAllocator>();
         return builder;
