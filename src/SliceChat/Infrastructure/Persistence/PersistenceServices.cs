@@ -65,6 +65,8 @@ public static class PersistenceServices
             return;
         }
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({MigrationLockKey})");
+        // The history table first: on an empty database EF's migrator probes it with a query that fails and logs an error.
+        await db.GetService<Microsoft.EntityFrameworkCore.Migrations.IHistoryRepository>().CreateIfNotExistsAsync();
         await db.Database.MigrateAsync();
         // On failure the lock goes with the connection; an unlock then would only hide the migration's error.
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLockKey})");
