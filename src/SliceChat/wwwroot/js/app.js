@@ -455,7 +455,10 @@ function renderMessages({ toBottom = false, keepBottomDistance = false } = {}) {
     let entry = elements.get(key);
     if (!entry || entry.version !== version) {
       const element = messageItem(message, messageActions(message));
-      if (entry) entry.element.replaceWith(element);
+      if (entry) {
+        if (entry.element === cursor) cursor = element;
+        entry.element.replaceWith(element);
+      }
       entry = { version, element };
       elements.set(key, entry);
     }
@@ -631,16 +634,15 @@ async function send(content) {
       return sent(target, message);
     } catch (error) {
       if (!(error instanceof ApiError) || !error.retryable) {
-        target.pending.delete(pending.client_message_id);
-        if (target === current() || target === state.draft) {
-          renderMessages();
-          const input = byId('message-input');
-          if (!input.value) input.value = content;
-        }
+        // Refused: the text goes back into the box, to be fixed and sent again.
+        for (const holder of [target, ...state.conversations.values()]) holder.pending?.delete(pending.client_message_id);
+        renderMessages();
+        const input = byId('message-input');
+        if (!input.value) input.value = content;
         return showError(error);
       }
       pending.pending = 'retrying';
-      if (target === current() || target === state.draft) renderMessages();
+      renderMessages();
       await sleepUntilOnline(Math.max(backoff(tries), (error.retryAfterSeconds ?? 0) * 1000));
     }
   }
@@ -652,7 +654,9 @@ async function sent(target, message) {
   const conversation = state.conversations.get(message.chatroom_id);
   if (!conversation) return;
   if (!target.chatroom_id) {
+    // Every send of the draft moves over, the ones still on their way too.
     for (const [id, other] of target.pending) conversation.pending.set(id, other);
+    target.pending.clear();
     if (!conversation.loaded) {
       conversation.loaded = true;
       conversation.hasMore = message.seq > 1; // the partner may have written first
