@@ -19,7 +19,8 @@ public sealed class ChatPage(IPage page)
     public ILocator Status => Page.GetByRole(AriaRole.Status);
     public ILocator Alert => Page.GetByRole(AriaRole.Alert);
 
-    public ILocator Conversation(string name) => Conversations.GetByRole(AriaRole.Listitem).Filter(new() { HasText = name });
+    public ILocator Conversation(string name) =>
+        Conversations.GetByRole(AriaRole.Listitem).Filter(new() { Has = Page.GetByText(name, new() { Exact = true }) });
 
     public ILocator Message(string text) => MessageItems.Filter(new() { HasText = text });
 

@@ -106,10 +106,13 @@ public sealed class BrowserTests(BrowserApp app, ITestOutputHelper output) : ICl
         await bobPage.SendAsync("sure");
         await Expect(alice.Message("sure")).ToHaveCountAsync(1);
         (await alice.ContentsAsync()).ShouldBe(["just between us", "and one more", "sure"]);
+        // Alice has it open: nothing unread; Bob has read her messages (his own reply does not carry his receipt).
+        await Expect(alice.Conversation(bob.Username)).Not.ToContainTextAsync("unread");
+        await Expect(alice.Message("and one more")).ToContainTextAsync($"Seen by {bob.Username}");
+        await Expect(alice.Messages.GetByText("Seen by")).ToHaveCountAsync(1);
 
         if (Environment.GetEnvironmentVariable("SLICECHAT_WEB_CLIENT_SCREENSHOT") is { Length: > 0 } screenshot)
         {
-            await alice.OpenAsync(room);
             await alice.Page.ScreenshotAsync(new() { Path = screenshot });
         }
     }

@@ -165,7 +165,7 @@ live.addEventListener('frame', (event) => {
 /** After every (re)connect: the list again, and each conversation we hold messages of synced from its newest seq. */
 async function caughtUp() {
   for (const conversation of state.conversations.values()) {
-    if (conversation.loaded) live.send({ type: 'sync', chatroom_id: conversation.chatroom_id, after_seq: newestSeq(conversation) });
+    if (conversation.loaded) live.send({ type: 'sync', chatroom_id: conversation.chatroom_id, after_seq: contiguousSeq(conversation) });
   }
   await attempt(reloadConversations);
   const open = current();
@@ -203,6 +203,8 @@ async function reloadConversations() {
   }
   for (const id of [...state.conversations.keys()]) if (!seen.has(id)) removed(id, null);
   renderConversations();
+  const open = current();
+  if (open) markRead(open);
 }
 
 let reloadTimer = 0;
@@ -273,11 +275,12 @@ async function openConversation(chatroomId) {
     await attempt(async () => {
       const page = await session.request('GET', `/api/v1/chatrooms/${chatroomId}/messages?limit=${PAGE_SIZE}`);
       conversation.hasMore = page.has_more;
+      conversation.contiguous = page.items.at(-1)?.seq ?? 0;
       conversation.loaded = true;
       store(conversation, page.items);
     });
     // Sent while the page was on its way: sync covers what the socket had not yet delivered.
-    if (conversation.loaded) live.send({ type: 'sync', chatroom_id: chatroomId, after_seq: newestSeq(conversation) });
+    if (conversation.loaded) live.send({ type: 'sync', chatroom_id: chatroomId, after_seq: contiguousSeq(conversation) });
   }
   if (state.openId !== chatroomId) return;
   renderMessages({ toBottom: true });
@@ -340,14 +343,24 @@ byId('leave').addEventListener('click', () => attempt(async () => {
   removed(conversation.chatroom_id, null);
 }));
 
-const newestSeq = (conversation) => Math.max(0, ...conversation.messages.keys());
+/**
+ * The seq up to which nothing is missing: what sync and catch-up continue after. A message can be stored past a
+ * gap (the answer to our own send may come before what the socket missed while it was down).
+ */
+function contiguousSeq(conversation) {
+  let seq = conversation.contiguous ?? (conversation.messages.size > 0 ? oldestSeq(conversation) : 0);
+  while (conversation.messages.has(seq + 1)) seq++;
+  conversation.contiguous = seq;
+  return seq;
+}
+
 const oldestSeq = (conversation) => Math.min(...conversation.messages.keys());
 
 /** Keeps messages by seq: a message seen twice (a sync replay, a REST answer and its event) is stored once. */
 function store(conversation, messages) {
   let gap = false;
   for (const message of messages) {
-    if (conversation.loaded && conversation.messages.size > 0 && message.seq > newestSeq(conversation) + 1) gap = true;
+    if (conversation.loaded && message.seq > contiguousSeq(conversation) + 1) gap = true;
     conversation.messages.set(message.seq, message);
     if (message.client_message_id && message.sender_id === state.me?.id) conversation.pending.delete(message.client_message_id);
   }
@@ -360,7 +373,7 @@ async function fillAfter(conversation) {
   conversation.filling = true;
   try {
     for (let hasMore = true; hasMore;) {
-      const after = newestSeq(conversation);
+      const after = contiguousSeq(conversation);
       const page = await session.request('GET', `/api/v1/chatrooms/${conversation.chatroom_id}/messages?after_seq=${after}&limit=200`);
       store(conversation, page.items);
       hasMore = page.has_more && page.items.length > 0;
@@ -396,7 +409,7 @@ function received(messages, created) {
     if (conversation === current()) {
       renderMessages();
       renderTyping();
-      if (isNew && message.sender_id !== state.me.id) markRead(conversation);
+      if (message.sender_id !== state.me.id) markRead(conversation);
     }
   }
   renderConversations();
@@ -527,14 +540,14 @@ function readMoved(frame) {
   }
 }
 
-/** "Seen by …" under the newest message each other member has read. */
+/** "Seen by …" under the newest message each other member has read, not counting their own. */
 function renderReceipts(conversation) {
   const seenAt = new Map(); // seq -> names
   if (conversation?.members && conversation.messages.size > 0) {
-    const seqs = [...conversation.messages.keys()].sort((a, b) => a - b);
+    const messages = [...conversation.messages.values()].sort((a, b) => a.seq - b.seq);
     for (const member of conversation.members.values()) {
       if (member.user_id === state.me.id || !member.last_read_seq) continue;
-      const seq = seqs.findLast((s) => s <= member.last_read_seq);
+      const seq = messages.findLast((m) => m.seq <= member.last_read_seq && m.sender_id !== member.user_id)?.seq;
       if (seq === undefined) continue;
       seenAt.set(seq, [...(seenAt.get(seq) ?? []), member.username]);
     }
@@ -553,10 +566,13 @@ function markRead(conversation) {
   clearTimeout(readTimer);
   readTimer = setTimeout(() => {
     const seq = conversation.last_seq ?? 0;
-    if (conversation !== current() || document.visibilityState !== 'visible' || seq <= (conversation.last_read_seq ?? 0)) return;
-    conversation.last_read_seq = seq;
+    if (conversation !== current() || document.visibilityState !== 'visible') return;
+    const moved = seq > (conversation.last_read_seq ?? 0);
+    if (!moved && !conversation.unread_count) return;
+    conversation.last_read_seq = Math.max(seq, conversation.last_read_seq ?? 0);
     conversation.unread_count = 0;
     renderConversations();
+    if (!moved) return;
     session.request('POST', `/api/v1/chatrooms/${conversation.chatroom_id}/read`, { seq })
       .catch((error) => { if (error.status !== 0) showError(error); });
   }, 200);
@@ -613,8 +629,9 @@ byId('message-input').addEventListener('keydown', (event) => {
 /**
  * Shown at once as "Sending…", then sent over REST with a client_message_id and tried again with the same id
  * (after back-off, or as soon as the browser is online) until the server answers: a retry is never stored twice.
+ * A conversation's sends go one after the other, so they are stored in the order they were written.
  */
-async function send(content) {
+function send(content) {
   const target = current() ?? state.draft;
   if (!target) return;
   const pending = {
@@ -624,7 +641,11 @@ async function send(content) {
   target.pending ??= new Map();
   target.pending.set(pending.client_message_id, pending);
   renderMessages({ toBottom: true });
+  target.sending = (target.sending ?? Promise.resolve()).then(() => deliver(target, pending));
+}
 
+async function deliver(target, pending) {
+  const { content } = pending;
   const request = target.chatroom_id
     ? ['POST', `/api/v1/chatrooms/${target.chatroom_id}/messages`, { content, client_message_id: pending.client_message_id }]
     : ['POST', '/api/v1/messages/dm', { recipient_id: target.partner.id, content, client_message_id: pending.client_message_id }];
@@ -658,8 +679,10 @@ async function sent(target, message) {
     for (const [id, other] of target.pending) conversation.pending.set(id, other);
     target.pending.clear();
     if (!conversation.loaded) {
+      // New: what the partner may have written meanwhile is fetched from the start (the gap before our seq).
       conversation.loaded = true;
-      conversation.hasMore = message.seq > 1; // the partner may have written first
+      conversation.contiguous = 0;
+      conversation.hasMore = false;
     }
     if (state.draft === target) {
       state.draft = null;
