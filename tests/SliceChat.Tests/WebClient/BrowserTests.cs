@@ -240,8 +240,8 @@ public sealed class BrowserTests(BrowserApp app, ITestOutputHelper output) : ICl
         await page.ConnectedAsync();
         await page.OpenAsync(roomName);
 
-        // Past the first token's expiry (and the server's clock skew allowance): still the same socket, still live.
-        var wait = expires - DateTime.UtcNow + TimeSpan.FromSeconds(7);
+        // Past the first token's expiry (the server sweeps expired sockets every second): still the same socket, still live.
+        var wait = expires - DateTime.UtcNow + TimeSpan.FromSeconds(4);
         if (wait > TimeSpan.Zero)
         {
             await Task.Delay(wait);
