@@ -54,6 +54,13 @@ public sealed class BrowserTests(BrowserApp app, ITestOutputHelper output) : ICl
         return (alice, bob, Guid.Parse((await created.Json())["id"].Text()), name);
     }
 
+    /// <summary>Alice and Bob in a room of theirs, each logged in on an instance of their own.</summary>
+    private async Task<(Account Alice, Account Bob, ChatPage AlicePage, ChatPage BobPage, string RoomName)> LoggedInOnTwoInstancesAsync()
+    {
+        var (alice, bob, _, roomName) = await RoomOfTwoAsync();
+        return (alice, bob, await LoggedInAsync(app.A, alice), await LoggedInAsync(app.B, bob), roomName);
+    }
+
     [Fact]
     public async Task TwoUsers_OnTwoInstances_ChatLive_InARoomAndADirectConversation()
     {
@@ -178,9 +185,7 @@ public sealed class BrowserTests(BrowserApp app, ITestOutputHelper output) : ICl
     [Fact]
     public async Task Typing_ShowsOnTheOtherInstance_AndGoesAway()
     {
-        var (alice, bob, _, roomName) = await RoomOfTwoAsync();
-        var alicePage = await LoggedInAsync(app.A, alice);
-        var bobPage = await LoggedInAsync(app.B, bob);
+        var (alice, bob, alicePage, bobPage, roomName) = await LoggedInOnTwoInstancesAsync();
         await alicePage.OpenAsync(roomName);
         await bobPage.OpenAsync(roomName);
 
@@ -195,9 +200,7 @@ public sealed class BrowserTests(BrowserApp app, ITestOutputHelper output) : ICl
     [Fact]
     public async Task ReadReceipt_MovesToTheNewestMessageTheOtherHasSeen()
     {
-        var (alice, bob, _, roomName) = await RoomOfTwoAsync();
-        var alicePage = await LoggedInAsync(app.A, alice);
-        var bobPage = await LoggedInAsync(app.B, bob);
+        var (alice, bob, alicePage, bobPage, roomName) = await LoggedInOnTwoInstancesAsync();
         await alicePage.OpenAsync(roomName);
 
         await alicePage.SendAsync("first");
