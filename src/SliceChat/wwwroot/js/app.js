@@ -50,13 +50,12 @@ async function attempt(action) {
 
 function showSignedOut(reason) {
   live.stop();
+  closeConversation();
   state.me = null;
   state.conversations.clear();
-  state.openId = null;
-  state.draft = null;
+  renderConversations();
   byId('signed-in').hidden = true;
   byId('signed-out').hidden = false;
-  byId('message-list').replaceChildren();
   if (reason) showError(reason);
   byId('auth-form').elements.username.focus();
 }
@@ -113,13 +112,17 @@ session.addEventListener('ended', (event) => showSignedOut(event.detail));
 
 async function enter() {
   clearError();
-  try {
-    state.me = await session.request('GET', '/api/v1/users/me');
-  } catch (error) {
-    if (error.status !== 401) showError(error);
-    if (!session.signedIn) showSignedOut();
-    return;
+  for (let tries = 0; !state.me; tries++) {
+    try {
+      state.me = await session.request('GET', '/api/v1/users/me');
+    } catch (error) {
+      if (!session.signedIn) return showSignedOut(error.status === 401 ? null : error.message);
+      showError(error);
+      if (!error.retryable) return undefined;
+      await sleepUntilOnline(backoff(tries)); // offline or the server unreachable at start: try again
+    }
   }
+  clearError();
   byId('signed-out').hidden = true;
   byId('signed-in').hidden = false;
   byId('me-name').textContent = state.me.username;
@@ -215,10 +218,14 @@ function reloadConversationsSoon() {
 
 function renderConversations() {
   const sorted = [...state.conversations.values()].sort((a, b) => (b.updated_at ?? '').localeCompare(a.updated_at ?? ''));
-  byId('conversations').replaceChildren(...sorted.map((c) => conversationItem(c, {
+  const list = byId('conversations');
+  // Rebuilt on every change: a keyboard user's focus stays on the conversation it was on.
+  const focused = list.contains(document.activeElement) ? document.activeElement.dataset.chatroomId : null;
+  list.replaceChildren(...sorted.map((c) => conversationItem(c, {
     current: c.chatroom_id === state.openId,
     onOpen: (id) => openConversation(id),
   })));
+  if (focused) list.querySelector(`button[data-chatroom-id="${focused}"]`)?.focus();
   byId('no-conversations').hidden = sorted.length > 0;
   document.title = titleWithUnread();
 }
@@ -319,6 +326,7 @@ function closeConversation() {
   byId('empty').hidden = false;
   document.body.classList.remove('viewing-conversation');
   byId('message-list').replaceChildren();
+  delete byId('message-list').dataset.owner;
   renderConversations();
 }
 

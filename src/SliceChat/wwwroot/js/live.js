@@ -32,6 +32,7 @@ export class LiveSocket extends EventTarget {
     if (this.#running) return;
     this.#running = true;
     this.#attempt = 0;
+    this.#setStatus('connecting');
     this.#connect();
   }
 

@@ -60,7 +60,10 @@ export function conversationItem(conversation, { current, onOpen }) {
   const online = conversation.partner?.status === 'online';
   const last = conversation.last_message;
   return h('li', { class: ['conversation', current && 'current', unread > 0 && 'has-unread'].filter(Boolean).join(' ') },
-    h('button', { type: 'button', 'aria-current': current ? 'true' : null, onclick: () => onOpen(conversation.chatroom_id) },
+    h('button', {
+      type: 'button', 'aria-current': current ? 'true' : null, dataset: { chatroomId: conversation.chatroom_id },
+      onclick: () => onOpen(conversation.chatroom_id),
+    },
       h('span', { class: 'name' },
         online ? h('span', { class: 'online-dot', title: 'online' }, hiddenText('online, ')) : null,
         conversation.name),
