@@ -274,4 +274,111 @@ public sealed class BrowserTests(BrowserApp app, ITestOutputHelper output) : ICl
         await page.Page.GetByRole(AriaRole.Button, new() { Name = "Create account", Exact = true }).ClickAsync();
         (await page.Page.GetByLabel("Password", new() { Exact = true }).EvaluateAsync<bool>("input => input.validity.tooShort")).ShouldBeTrue();
     }
+
+    [Fact]
+    public async Task SessionRevokedElsewhere_ShowsTheLoginAgain_AndLogOutStaysLoggedOut()
+    {
+        var alice = await app.Api.RegisterAsync(Api.UniqueName("alice"));
+        var page = await LoggedInAsync(app.A, alice);
+
+        // Every session of Alice's ends (from another device): the socket is closed with 4401, the refresh is refused.
+        await (await app.Api.As(alice).PostAsync(ApiRoutes.LogoutAll)).ShouldHaveStatus(System.Net.HttpStatusCode.NoContent);
+        await Expect(page.Alert).ToContainTextAsync("Your session has ended");
+        await Expect(page.Page.GetByRole(AriaRole.Button, new() { Name = "Log in", Exact = true })).ToBeVisibleAsync();
+
+        await page.LogInAsync(alice);
+        await page.Page.GetByRole(AriaRole.Button, new() { Name = "Log out" }).ClickAsync();
+        await Expect(page.Page.GetByRole(AriaRole.Button, new() { Name = "Log in", Exact = true })).ToBeVisibleAsync();
+        await page.Page.ReloadAsync();
+        await Expect(page.Page.GetByRole(AriaRole.Button, new() { Name = "Log in", Exact = true })).ToBeVisibleAsync();
+        await Expect(page.Conversations).ToBeHiddenAsync();
+    }
+
+    [Fact]
+    public async Task OnAPhoneSizedScreen_TheListAndTheConversationTakeTurns_AndLeavingARoomDropsIt()
+    {
+        var (alice, _, room, roomName) = await RoomOfTwoAsync();
+        await app.Api.PostMessageAsync(alice, room, "hello phone");
+        var page = await OpenAsync(app.B, width: 390, height: 800);
+        await page.LogInAsync(alice);
+
+        await Expect(page.Conversation(roomName)).ToBeVisibleAsync();
+        await page.OpenAsync(roomName);
+        await Expect(page.Message("hello phone")).ToBeVisibleAsync();
+        await Expect(page.Conversations).ToBeHiddenAsync();
+        var width = await page.Page.EvaluateAsync<int>("document.documentElement.scrollWidth");
+        width.ShouldBeLessThanOrEqualTo(390);
+        await page.Page.GetByRole(AriaRole.Button, new() { Name = "Back to the list" }).ClickAsync();
+        await Expect(page.Conversations).ToBeVisibleAsync();
+
+        await page.OpenAsync(roomName);
+        page.Page.Dialog += (_, dialog) => dialog.AcceptAsync();
+        await page.Page.GetByRole(AriaRole.Button, new() { Name = "Leave room" }).ClickAsync();
+        await Expect(page.Conversation(roomName)).ToHaveCountAsync(0);
+        await Expect(page.Page.GetByText("No conversations yet")).ToBeVisibleAsync();
+    }
+
+    /// <summary>
+    /// Attachments and presence as the contract describes them, added to real answers on their way to the page:
+    /// the client shows an image preview, a file link and an online dot when the data carries them.
+    /// </summary>
+    [Fact]
+    public async Task AttachmentsAndPresence_InTheData_AreShown()
+    {
+        var alice = await app.Api.RegisterAsync(Api.UniqueName("alice"));
+        var bob = await app.Api.RegisterAsync(Api.UniqueName("bob"));
+        await (await app.Api.As(bob).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = alice.Id, content = "two files" }))
+            .ShouldHaveStatus(System.Net.HttpStatusCode.Created);
+        var page = await OpenAsync(app.A);
+        const string thumbnail = "/api/v1/attachments/00000000-0000-7000-8000-000000000001/thumbnail";
+        byte[] png = Convert.FromBase64String("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==");
+        var thumbnailAuthorized = false;
+        await page.Page.RouteAsync("**/api/v1/attachments/**", async route =>
+        {
+            thumbnailAuthorized = route.Request.Headers.TryGetValue("authorization", out var value) && value.StartsWith("Bearer ", StringComparison.Ordinal);
+            await route.FulfillAsync(new() { Status = 200, ContentType = "image/png", BodyBytes = png });
+        });
+        await page.Page.RouteAsync("**/api/v1/messages/conversations", async route =>
+        {
+            var response = await route.FetchAsync();
+            var list = JsonNode.Parse(await response.TextAsync())!.AsArray();
+            foreach (var conversation in list)
+            {
+                conversation!["partner"]!["status"] = "online";
+            }
+            await route.FulfillAsync(new() { Response = response, Body = list.ToJsonString() });
+        });
+        await page.Page.RouteAsync("**/api/v1/chatrooms/*/messages?*", async route =>
+        {
+            var response = await route.FetchAsync();
+            var body = JsonNode.Parse(await response.TextAsync())!;
+            foreach (var message in body["items"]!.AsArray())
+            {
+                message!["attachments"] = new JsonArray(
+                    new JsonObject
+                    {
+                        ["id"] = "00000000-0000-7000-8000-000000000001", ["filename"] = "cat.png", ["content_type"] = "image/png",
+                        ["size"] = 67, ["width"] = 1, ["height"] = 1, ["url"] = "/api/v1/attachments/00000000-0000-7000-8000-000000000001",
+                        ["thumbnail_url"] = thumbnail,
+                    },
+                    new JsonObject
+                    {
+                        ["id"] = "00000000-0000-7000-8000-000000000002", ["filename"] = "notes.pdf", ["content_type"] = "application/pdf",
+                        ["size"] = 2048, ["width"] = null, ["height"] = null, ["url"] = "/api/v1/attachments/00000000-0000-7000-8000-000000000002",
+                        ["thumbnail_url"] = null,
+                    });
+            }
+            await route.FulfillAsync(new() { Response = response, Body = body.ToJsonString() });
+        });
+        await page.LogInAsync(alice);
+
+        await Expect(page.Conversation(bob.Username)).ToContainTextAsync("online");
+        await page.OpenAsync(bob.Username);
+        await Expect(page.Page.GetByRole(AriaRole.Region, new() { Name = bob.Username }).GetByText("online", new() { Exact = true })).ToBeVisibleAsync();
+        var image = page.Message("two files").GetByRole(AriaRole.Img, new() { Name = "cat.png" });
+        await Expect(image).ToHaveAttributeAsync("src", new System.Text.RegularExpressions.Regex("^blob:"));
+        (await image.EvaluateAsync<int>("img => img.naturalWidth")).ShouldBe(1);
+        thumbnailAuthorized.ShouldBeTrue();
+        await Expect(page.Message("two files").GetByRole(AriaRole.Button, new() { Name = "notes.pdf (2.0 KB)" })).ToBeVisibleAsync();
+    }
 }

@@ -337,10 +337,8 @@ function renderHeader() {
   const title = byId('conversation-title');
   if (!conversation && !state.draft) return;
   const partner = conversation ? conversation.partner : state.draft.partner;
-  title.replaceChildren(
-    partner?.status === 'online' ? h('span', { class: 'online-dot', title: 'online' }) : '',
-    conversation ? conversation.name : partner.username,
-    partner?.status === 'online' ? h('span', { class: 'visually-hidden' }, ' (online)') : '');
+  title.textContent = conversation ? conversation.name : partner.username;
+  byId('conversation-presence').hidden = partner?.status !== 'online';
   byId('leave').hidden = conversation?.kind !== 'group';
 }
 

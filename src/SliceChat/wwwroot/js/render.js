@@ -66,7 +66,7 @@ export function conversationItem(conversation, { current, onOpen }) {
     },
       h('span', { class: 'name' },
         online ? h('span', { class: 'online-dot', title: 'online' }, hiddenText('online, ')) : null,
-        conversation.name),
+        h('span', {}, conversation.name)),
       unread > 0 ? h('span', { class: 'unread' }, String(unread), hiddenText(' unread')) : null,
       last ? h('span', { class: 'preview' }, `${last.sender_username}: ${last.deleted_at ? 'message deleted' : (last.content || 'attachment')}`) : null));
 }
