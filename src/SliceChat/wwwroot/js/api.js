@@ -3,6 +3,7 @@
 
 const STORAGE_KEY = 'slicechat.session';
 const REFRESH_LOCK = 'slicechat.refresh';
+const REFRESH_RETRY_MS = 10_000;
 const SESSION_ENDED = 'Your session has ended. Please log in again.';
 
 export class ApiError extends Error {
@@ -127,7 +128,9 @@ export class Session extends EventTarget {
   #scheduleRefresh() {
     clearTimeout(this.#refreshTimer);
     const delay = Math.max(0, this.#refreshAt() - Date.now());
-    this.#refreshTimer = setTimeout(() => this.refresh().catch(() => { /* retried by the next request or reconnect */ }), delay);
+    this.#refreshTimer = setTimeout(() => this.refresh().catch((error) => {
+      if (error.retryable && this.#tokens) this.#refreshTimer = setTimeout(() => this.#scheduleRefresh(), REFRESH_RETRY_MS);
+    }), delay);
   }
 
   #adopt(tokens, store) {

@@ -9,6 +9,7 @@ import { conversationItem, messageItem } from './render.js';
 const PAGE_SIZE = 50;
 const TYPING_SEND_EVERY_MS = 2_500;
 const TYPING_SHOWN_MS = 5_000;
+const READ_EVERY_MS = 1_000;
 
 const session = new Session();
 const live = new LiveSocket(session);
@@ -174,7 +175,7 @@ async function caughtUp() {
   const open = current();
   if (open) {
     loadMembers(open);
-    markRead(open);
+    markRead();
   }
 }
 
@@ -184,6 +185,8 @@ function socketError(frame) {
     for (const conversation of state.conversations.values()) if (conversation.loaded) fillAfter(conversation);
     return;
   }
+  // Only typing and sync go over the socket; a typing frame over the limit is not worth an alert.
+  if (frame.code === 'rate_limited') return;
   showError(frame.message || `The server refused a request (${frame.code}).`);
 }
 
@@ -207,7 +210,7 @@ async function reloadConversations() {
   for (const id of [...state.conversations.keys()]) if (!seen.has(id)) removed(id, null);
   renderConversations();
   const open = current();
-  if (open) markRead(open);
+  if (open) markRead();
 }
 
 let reloadTimer = 0;
@@ -293,7 +296,7 @@ async function openConversation(chatroomId) {
   renderMessages({ toBottom: true });
   renderTyping();
   loadMembers(conversation);
-  markRead(conversation);
+  markRead();
 }
 
 /** A direct conversation that does not exist yet: it starts with the first message. */
@@ -415,7 +418,7 @@ function received(messages, created) {
     if (conversation === current()) {
       renderMessages();
       renderTyping();
-      if (message.sender_id !== state.me.id) markRead(conversation);
+      if (message.sender_id !== state.me.id) markRead();
     }
   }
   renderConversations();
@@ -567,24 +570,32 @@ function renderReceipts(conversation) {
 }
 
 let readTimer = 0;
-/** Moves our read marker to the newest message of the open conversation while the page is visible. */
-function markRead(conversation) {
-  clearTimeout(readTimer);
+let readSentAt = 0;
+
+/**
+ * Moves our read marker to the newest message of the open conversation while the page is visible: at most one
+ * marker every READ_EVERY_MS (markers count against the server's write limit), the last one carrying the newest seq.
+ */
+function markRead() {
+  if (readTimer) return;
   readTimer = setTimeout(() => {
+    readTimer = 0;
+    const conversation = current();
+    if (!conversation || document.visibilityState !== 'visible') return;
     const seq = conversation.last_seq ?? 0;
-    if (conversation !== current() || document.visibilityState !== 'visible') return;
     const moved = seq > (conversation.last_read_seq ?? 0);
     if (!moved && !conversation.unread_count) return;
     conversation.last_read_seq = Math.max(seq, conversation.last_read_seq ?? 0);
     conversation.unread_count = 0;
     renderConversations();
     if (!moved) return;
+    readSentAt = Date.now();
     session.request('POST', `/api/v1/chatrooms/${conversation.chatroom_id}/read`, { seq })
-      .catch((error) => { if (error.status !== 0) showError(error); });
-  }, 200);
+      .catch((error) => { if (!error.retryable) showError(error); }); // a lost marker moves with the next one
+  }, Math.max(200, READ_EVERY_MS - (Date.now() - readSentAt)));
 }
 
-document.addEventListener('visibilitychange', () => { const open = current(); if (open) markRead(open); });
+document.addEventListener('visibilitychange', () => markRead());
 
 // ---- typing -------------------------------------------------------------------------------------------
 
