@@ -36,8 +36,11 @@ public sealed class BrowserApp : AppFixture
         Assertions.SetDefaultExpectTimeout(15_000);
     }
 
-    /// <summary>A fresh browser context (its own storage, like another person's browser) with the client of this instance open.</summary>
-    public async Task<ChatPage> OpenAsync(AppFactory instance, int width = 1280, int height = 800)
+    /// <summary>
+    /// A fresh browser context (its own storage, like another person's browser) with the client of this instance
+    /// open; <paramref name="beforeLoad"/> prepares the page first (a fake clock, routes).
+    /// </summary>
+    public async Task<ChatPage> OpenAsync(AppFactory instance, int width = 1280, int height = 800, Func<IPage, Task>? beforeLoad = null)
     {
         var context = await Browser.NewContextAsync(new()
         {
@@ -47,6 +50,10 @@ public sealed class BrowserApp : AppFixture
         context.SetDefaultTimeout(15_000);
         var page = await context.NewPageAsync();
         var chat = new ChatPage(page);
+        if (beforeLoad is not null)
+        {
+            await beforeLoad(page);
+        }
         await page.GotoAsync("/");
         return chat;
     }

@@ -30,9 +30,9 @@ public sealed class BrowserTests(BrowserApp app, ITestOutputHelper output) : ICl
         output.WriteLine($"took {elapsed.Elapsed.TotalSeconds:F1} s");
     }
 
-    private async Task<ChatPage> OpenAsync(AppFactory instance, int width = 1280, int height = 800)
+    private async Task<ChatPage> OpenAsync(AppFactory instance, int width = 1280, int height = 800, Func<IPage, Task>? beforeLoad = null)
     {
-        var page = await app.OpenAsync(instance, width, height);
+        var page = await app.OpenAsync(instance, width, height, beforeLoad);
         pages.Add(page);
         return page;
     }
@@ -180,6 +180,48 @@ public sealed class BrowserTests(BrowserApp app, ITestOutputHelper output) : ICl
         (await page.ContentsAsync()).ShouldBe(expected);
         var stored = await app.Api.As(alice).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room));
         (await stored.Json())["items"]!.AsArray().Select(m => m!["content"].Text()).ShouldBe(expected);
+    }
+
+    /// <summary>
+    /// A link that dies without the browser noticing (no close, no offline event: frames just stop both ways): the
+    /// client's unanswered ping drops the socket, it reconnects and syncs. The page's clock is fast-forwarded past
+    /// the ping interval and the pong timeout instead of waiting them out.
+    /// </summary>
+    [Fact]
+    public async Task SilentlyDeadSocket_IsNoticedByAnUnansweredPing_AndCaughtUp()
+    {
+        var (alice, bob, room, roomName) = await RoomOfTwoAsync();
+        var sockets = 0;
+        var silenced = false;
+        var page = await OpenAsync(app.A, beforeLoad: async p =>
+        {
+            await p.Clock.InstallAsync();
+            await p.RouteWebSocketAsync("**/ws/chat**", browserSide =>
+            {
+                // Only the first socket goes silent; the ones after it work.
+                var silent = Interlocked.Increment(ref sockets) == 1;
+                var serverSide = browserSide.ConnectToServer();
+                browserSide.OnMessage(frame => { if (!(silent && silenced)) serverSide.Send(frame.Text!); });
+                serverSide.OnMessage(frame => { if (!(silent && silenced)) browserSide.Send(frame.Text!); });
+            });
+        });
+        await page.LogInAsync(alice);
+        await page.OpenAsync(roomName);
+        await app.Api.PostMessageAsync(bob, room, "before the link died");
+        await Expect(page.Message("before the link died")).ToHaveCountAsync(1);
+
+        silenced = true;
+        await app.Api.PostMessageAsync(bob, room, "while it was dead");
+        await Task.Delay(500);
+        await Expect(page.Message("while it was dead")).ToHaveCountAsync(0);
+        await Expect(page.Status).ToHaveTextAsync("Connected"); // nothing told the browser
+
+        await page.Page.Clock.FastForwardAsync("00:16"); // the ping goes out, into the void
+        await page.Page.Clock.FastForwardAsync("00:11"); // no answer: dropped, reconnected, synced
+        await Expect(page.Message("while it was dead")).ToHaveCountAsync(1);
+        await page.ConnectedAsync();
+        sockets.ShouldBe(2);
+        (await page.ContentsAsync()).ShouldBe(["before the link died", "while it was dead"]);
     }
 
     [Fact]
