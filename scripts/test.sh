@@ -10,6 +10,8 @@
 # Environment knobs:
 #   SLICECHAT_TEST_POSTGRES       use this Npgsql connection string instead of starting PostgreSQL
 #   SLICECHAT_TEST_REDIS          use this redis endpoint (host:port) instead of starting redis-server
+#   SLICECHAT_TEST_CHROMIUM       the Chromium the browser tests drive (default: /usr/bin/chromium, from
+#                                 Debian's chromium package, installed when missing)
 #   SLICECHAT_TEST_RESULTS_DIR    where the .trx goes (default: <repo>/TestResults; stale *.trx there are removed)
 #   PG_BIN                        PostgreSQL binaries (default: /usr/lib/postgresql/15/bin)
 set -euo pipefail
@@ -19,6 +21,12 @@ RESULTS_DIR="${SLICECHAT_TEST_RESULTS_DIR:-$REPO_ROOT/TestResults}"
 
 # shellcheck source=servers.sh
 source "$REPO_ROOT/scripts/servers.sh"
+
+# --- chromium, for the web client's browser tests ---------------------------------------------
+if [[ ! -x "${SLICECHAT_TEST_CHROMIUM:-/usr/bin/chromium}" ]]; then
+  log "chromium not found; installing it via apt-get"
+  apt_install chromium
+fi
 
 # --- tests ---------------------------------------------------------------------------------
 cd "$REPO_ROOT"

@@ -8,6 +8,7 @@ using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Realtime;
 using SliceChat.Infrastructure.Security;
 using SliceChat.Infrastructure.Slices;
+using SliceChat.Infrastructure.WebClient;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -28,6 +29,7 @@ await app.Services.MigrateDatabaseAsync();
 
 app.UseNetwork();
 app.UseSlices();
+app.UseWebClient();
 app.UseRequestBodyLimit();
 app.UseRealtime();
 app.UseAuthentication();
