@@ -5,6 +5,7 @@ using SliceChat.Infrastructure.Messaging;
 using SliceChat.Infrastructure.Network;
 using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Persistence;
+using SliceChat.Infrastructure.Presence;
 using SliceChat.Infrastructure.Realtime;
 using SliceChat.Infrastructure.Security;
 using SliceChat.Infrastructure.Slices;
@@ -20,6 +21,7 @@ builder.AddSecurity();
 builder.AddAccounts();
 builder.AddConversations();
 builder.AddRealtime();
+builder.AddPresence();
 builder.AddOperations();
 
 var app = builder.Build();
