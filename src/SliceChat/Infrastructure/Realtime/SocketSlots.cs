@@ -11,8 +11,8 @@ namespace SliceChat.Infrastructure.Realtime;
 /// the user is online (has any). A socket holds a slot from its handshake until it closes. With Redis configured, a
 /// user's slots are a sorted set of socket ids scored by their expiry (Redis' own clock), and the users online a sorted
 /// set scored by their newest slot's expiry; each instance renews the slots of its open sockets (a few scripts for all
-/// of them) every third of the slots' lifetime (<c>Limits:SocketSlotSeconds</c> or <c>Presence:TimeoutSeconds</c>,
-/// whichever is shorter), so the sockets of an instance that died stop counting after that, and the instance that next
+/// of them) every third of the slots' lifetime (<c>Limits:SocketSlotSeconds</c> or three quarters of
+/// <c>Presence:TimeoutSeconds</c>, whichever is shorter), so the sockets of an instance that died stop counting after that, and the instance that next
 /// finds such a user without live slots takes them offline. This instance also counts its own slots, which is the
 /// whole count without Redis and the fallback while Redis is down or slow (the pattern of <see cref="RateLimits"/>);
 /// slots taken meanwhile reach Redis at the next renewal.
@@ -119,7 +119,8 @@ public sealed class SocketSlots : IHostedService, IDisposable
         this.names = names;
         this.time = time;
         cap = limits.SocketsPerUser;
-        lifetimeMilliseconds = Math.Min(limits.SocketSlotSeconds, presence.Value.TimeoutSeconds) * 1000L;
+        // A dead instance's user goes offline at most a lifetime plus a sweep (a third of it) after its last renewal.
+        lifetimeMilliseconds = Math.Min(limits.SocketSlotSeconds * 1000L, presence.Value.TimeoutSeconds * 750L);
     }
 
     /// <summary>The answer's <c>Retry-After</c> when the cap is reached: sockets do not free on a schedule.</summary>
