@@ -3,6 +3,7 @@ using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Messaging;
 using SliceChat.Infrastructure.Network;
+using SliceChat.Infrastructure.Notifications;
 using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Presence;
@@ -22,6 +23,7 @@ builder.AddAccounts();
 builder.AddConversations();
 builder.AddRealtime();
 builder.AddPresence();
+builder.AddNotifications();
 builder.AddOperations();
 
 var app = builder.Build();
