@@ -77,22 +77,21 @@ public sealed partial class NotificationWorker(
         var nowMs = now.ToUnixTimeMilliseconds();
         var leaseEnd = (now + settings.Lease).ToUnixTimeMilliseconds();
         var batch = settings.ClaimBatch;
-        const string Returned = """
-            d.seq AS "Seq", d.user_id AS "UserId", d.chatroom_id AS "ChatroomId", d.attempts AS "Attempts",
-            d.payload AS "Payload", d.delivery_id AS "DeliveryId", d.composed_at AS "ComposedAt"
-            """;
+        // SQLite's RETURNING takes no table-qualified names; PostgreSQL's needs them here (the subquery has a seq too).
         return db.Database.IsNpgsql()
-            ? db.Database.SqlQueryRaw<ClaimedDelivery>($$"""
-                UPDATE notification_deliveries AS d SET due_at = {0}
-                FROM (SELECT seq FROM notification_deliveries WHERE due_at <= {1} ORDER BY due_at LIMIT {2} FOR UPDATE SKIP LOCKED) AS due
+            ? db.Database.SqlQuery<ClaimedDelivery>($"""
+                UPDATE notification_deliveries AS d SET due_at = {leaseEnd}
+                FROM (SELECT seq FROM notification_deliveries WHERE due_at <= {nowMs} ORDER BY due_at LIMIT {batch} FOR UPDATE SKIP LOCKED) AS due
                 WHERE d.seq = due.seq
-                RETURNING {{Returned}}
-                """, leaseEnd, nowMs, batch).ToListAsync(ct)
-            : db.Database.SqlQueryRaw<ClaimedDelivery>($$"""
-                UPDATE notification_deliveries AS d SET due_at = {0}
-                WHERE d.seq IN (SELECT seq FROM notification_deliveries WHERE due_at <= {1} ORDER BY due_at LIMIT {2})
-                RETURNING {{Returned}}
-                """, leaseEnd, nowMs, batch).ToListAsync(ct);
+                RETURNING d.seq AS "Seq", d.user_id AS "UserId", d.chatroom_id AS "ChatroomId", d.attempts AS "Attempts",
+                    d.payload AS "Payload", d.delivery_id AS "DeliveryId", d.composed_at AS "ComposedAt"
+                """).ToListAsync(ct)
+            : db.Database.SqlQuery<ClaimedDelivery>($"""
+                UPDATE notification_deliveries SET due_at = {leaseEnd}
+                WHERE seq IN (SELECT seq FROM notification_deliveries WHERE due_at <= {nowMs} ORDER BY due_at LIMIT {batch})
+                RETURNING seq AS "Seq", user_id AS "UserId", chatroom_id AS "ChatroomId", attempts AS "Attempts",
+                    payload AS "Payload", delivery_id AS "DeliveryId", composed_at AS "ComposedAt"
+                """).ToListAsync(ct);
     }
 
     private async Task ProcessAsync(ClaimedDelivery row, CancellationToken ct)
