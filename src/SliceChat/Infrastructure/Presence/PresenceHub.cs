@@ -20,7 +20,7 @@ public sealed partial class PresenceHub(
     ChannelNames names,
     IServiceScopeFactory scopes,
     IOptions<PresenceOptions> options,
-    ILogger<PresenceHub> logger) : IHostedService
+    ILogger<PresenceHub> logger) : IHostedService, IDisposable
 {
     public const string EventType = "presence";
 
@@ -28,6 +28,7 @@ public sealed partial class PresenceHub(
     private readonly Dictionary<Guid, HashSet<SocketConnection>> socketsOfUser = [];
     private readonly Dictionary<Guid, HashSet<SocketConnection>> subscribersOfUser = [];
     private readonly Dictionary<SocketConnection, HashSet<Guid>> subscriptionsOfSocket = [];
+    private readonly SemaphoreSlim lookups = new(Math.Max(1, options.Value.LookupsInFlight));
     private IAsyncDisposable? subscription;
 
     public int MaxSubscriptions => options.Value.MaxIds;
@@ -116,11 +117,14 @@ public sealed partial class PresenceHub(
         }
     }
 
+    public void Dispose() => lookups.Dispose();
+
     private void OnChanged(PresenceChange change) => _ = PublishAsync(change);
 
     private async Task PublishAsync(PresenceChange change)
     {
         List<Guid> partners = [];
+        await lookups.WaitAsync();
         try
         {
             await using var scope = scopes.CreateAsyncScope();
@@ -130,6 +134,10 @@ public sealed partial class PresenceHub(
         {
             // Subscribers still hear of it; partners see the status in their conversation list.
             LogPartnersFailed(logger, e.Message, change.UserId);
+        }
+        finally
+        {
+            lookups.Release();
         }
         var news = new PresenceNews(change.UserId, change.Online ? "online" : "offline", change.At, partners);
         await bus.PublishAsync(names.Presence, JsonSerializer.SerializeToUtf8Bytes(news, SliceServices.JsonOptions));
@@ -203,7 +211,8 @@ public static class PresenceServices
     public static WebApplicationBuilder AddPresence(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<PresenceOptions>().Bind(builder.Configuration.GetSection(PresenceOptions.Section))
-            .Validate(o => o.TimeoutSeconds >= 3 && o.MaxIds > 0, "Presence:TimeoutSeconds must be at least 3 and Presence:MaxIds positive.")
+            .Validate(o => o.TimeoutSeconds >= 3 && o.MaxIds > 0 && o.LookupsInFlight > 0,
+                "Presence:TimeoutSeconds must be at least 3, Presence:MaxIds and Presence:LookupsInFlight positive.")
             .ValidateOnStart();
         builder.Services.AddSingleton<PresenceHub>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PresenceHub>());

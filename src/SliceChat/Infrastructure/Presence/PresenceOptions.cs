@@ -13,4 +13,10 @@ public sealed class PresenceOptions
 
     /// <summary>Most users one socket may follow with <c>presence.subscribe</c>, and most ids of one <c>GET /users/presence</c>.</summary>
     public int MaxIds { get; set; } = 200;
+
+    /// <summary>
+    /// Database lookups of direct partners this instance runs at once for presence changes (one per change): a burst
+    /// of changes (an instance's users going offline together) waits its turn rather than draining the connection pool.
+    /// </summary>
+    public int LookupsInFlight { get; set; } = 4;
 }

@@ -32,6 +32,13 @@ public sealed class OfflineNotificationTests(ScaledOutApp app, ITestOutputHelper
         return instance;
     }
 
+    /// <summary>Two instances sending to <paramref name="receiver"/>; a client of the first.</summary>
+    private (AppFactory First, AppFactory Second, Api Api) StartTwo(WebhookReceiver receiver)
+    {
+        var first = Start(receiver);
+        return (first, Start(receiver), new Api(first.CreateClient()));
+    }
+
     private async Task StopAllAsync()
     {
         foreach (var instance in instances)
@@ -58,9 +65,7 @@ public sealed class OfflineNotificationTests(ScaledOutApp app, ITestOutputHelper
         await using var receiver = await WebhookReceiver.StartAsync();
         try
         {
-            var a = Start(receiver);
-            Start(receiver);
-            var api = new Api(a.CreateClient());
+            var (_, _, api) = StartTwo(receiver);
             var alice = await api.RegisterAsync();
             var bob = await api.RegisterAsync();
             var carol = await api.RegisterAsync();
@@ -117,9 +122,7 @@ public sealed class OfflineNotificationTests(ScaledOutApp app, ITestOutputHelper
         await using var receiver = await WebhookReceiver.StartAsync();
         try
         {
-            var a = Start(receiver);
-            var b = Start(receiver);
-            var api = new Api(a.CreateClient());
+            var (_, b, api) = StartTwo(receiver);
             var alice = await api.RegisterAsync();
             var bob = await api.RegisterAsync();
             var carol = await api.RegisterAsync();
@@ -153,9 +156,7 @@ public sealed class OfflineNotificationTests(ScaledOutApp app, ITestOutputHelper
         receiver.Answer = (n, _) => Task.FromResult(n <= 3 ? 500 : 200);
         try
         {
-            var a = Start(receiver);
-            Start(receiver);
-            var api = new Api(a.CreateClient());
+            var (_, _, api) = StartTwo(receiver);
             var alice = await api.RegisterAsync();
             var bob = await api.RegisterAsync();
             await SendDmAsync(api, alice, bob, "are you there?");

@@ -14,6 +14,14 @@ public sealed class PresenceTests(ScaledOutApp app) : IClassFixture<ScaledOutApp
     private static Func<JsonNode, bool> PresenceOf(Account user, string? status = null) => f =>
         f["type"]?.GetValue<string>() == "presence" && f["user_id"].Text() == user.Id.ToString() && (status is null || f["status"].Text() == status);
 
+    /// <summary>A user socket over the in-memory server, once it has said ready.</summary>
+    private static async Task<ChatSocket> ReadyAsync(AppFactory instance, Account user)
+    {
+        var socket = await ChatSocket.ConnectAsync(instance, ApiRoutes.UserSocket, user.AccessToken);
+        await socket.NextAsync("ready");
+        return socket;
+    }
+
     private static async Task StartDirectAsync(Api api, Account from, Account to)
     {
         var sent = await api.As(from).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = to.Id, content = "hi" });
@@ -30,21 +38,18 @@ public sealed class PresenceTests(ScaledOutApp app) : IClassFixture<ScaledOutApp
     [Fact]
     public async Task Presence_PartnerOpensAndClosesSocketsOnEitherInstance_OnlineAndOfflineSentOncePerChange()
     {
-        var a = app.StartInstance();
-        var b = app.StartInstance();
+        var (a, b) = (app.StartInstance(), app.StartInstance());
         var api = new Api(a.CreateClient());
         var alice = await api.RegisterAsync();
         var bob = await api.RegisterAsync();
         await StartDirectAsync(api, bob, alice);
-        await using var watcher = await ChatSocket.ConnectAsync(a, ApiRoutes.UserSocket, alice.AccessToken);
-        await watcher.NextAsync("ready");
+        await using var watcher = await ReadyAsync(a, alice);
 
         var first = await ChatSocket.ConnectAsync(b, ApiRoutes.UserSocket, bob.AccessToken);
         var online = await watcher.NextAsync(PresenceOf(bob));
         online["status"].Text().ShouldBe("online");
         online["last_seen_at"].ShouldNotBeNull();
-        var second = await ChatSocket.ConnectAsync(a, ApiRoutes.UserSocket, bob.AccessToken);
-        await second.NextAsync("ready");
+        var second = await ReadyAsync(a, bob);
         (await watcher.DrainAsync(Quiet)).Where(PresenceOf(bob)).ShouldBeEmpty(); // a second socket changes nothing
 
         (await PresenceAsync(api, alice, bob.Id)).Single()!["status"].Text().ShouldBe("online");
@@ -77,20 +82,17 @@ public sealed class PresenceTests(ScaledOutApp app) : IClassFixture<ScaledOutApp
         var carol = await api.RegisterAsync();
         var stranger = await api.RegisterAsync();
         await api.CreateRoomAsync(alice, false, carol.Id);
-        await using var watcher = await ChatSocket.ConnectAsync(a, ApiRoutes.UserSocket, alice.AccessToken);
-        await watcher.NextAsync("ready");
+        await using var watcher = await ReadyAsync(a, alice);
 
         // Without a subscription a group member's presence is not sent.
-        var early = await ChatSocket.ConnectAsync(b, ApiRoutes.UserSocket, carol.AccessToken);
-        await early.NextAsync("ready");
+        var early = await ReadyAsync(b, carol);
         await early.DisposeAsync();
         (await watcher.DrainAsync(Quiet)).Where(f => f["type"]?.GetValue<string>() == "presence").ShouldBeEmpty();
 
         await watcher.SendAsync(new { type = "presence.subscribe", user_ids = new[] { carol.Id, stranger.Id } });
         await Task.Delay(500);
-        await using (var strangerSocket = await ChatSocket.ConnectAsync(b, ApiRoutes.UserSocket, stranger.AccessToken))
+        await using (await ReadyAsync(b, stranger))
         {
-            await strangerSocket.NextAsync("ready");
         }
         await using (var carolSocket = await ChatSocket.ConnectAsync(b, ApiRoutes.UserSocket, carol.AccessToken))
         {
@@ -108,9 +110,8 @@ public sealed class PresenceTests(ScaledOutApp app) : IClassFixture<ScaledOutApp
 
         await watcher.SendAsync(new { type = "presence.unsubscribe", user_ids = new[] { carol.Id } });
         await Task.Delay(500);
-        await using (var carolSocket = await ChatSocket.ConnectAsync(b, ApiRoutes.UserSocket, carol.AccessToken))
+        await using (await ReadyAsync(b, carol))
         {
-            await carolSocket.NextAsync("ready");
         }
         (await watcher.DrainAsync(Quiet)).Where(PresenceOf(carol)).ShouldBeEmpty();
     }
@@ -125,8 +126,7 @@ public sealed class PresenceTests(ScaledOutApp app) : IClassFixture<ScaledOutApp
         await (await api.As(alice).GetAsync(ApiRoutes.UsersPresence)).ShouldBeValidationProblem("ids");
         await (await api.As(alice).GetAsync($"{ApiRoutes.UsersPresence}?ids={Guid.NewGuid()},{Guid.NewGuid()},{Guid.NewGuid()}")).ShouldBeValidationProblem("ids");
 
-        await using var socket = await ChatSocket.ConnectAsync(a, ApiRoutes.UserSocket, alice.AccessToken);
-        await socket.NextAsync("ready");
+        await using var socket = await ReadyAsync(a, alice);
         await socket.SendAsync(new { type = "presence.subscribe", user_ids = new[] { Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid() } });
         (await socket.NextAsync("error"))["code"].Text().ShouldBe("validation_failed");
         await socket.SendAsync(new { type = "presence.subscribe" });
@@ -150,8 +150,7 @@ public sealed class PresenceTests(ScaledOutApp app) : IClassFixture<ScaledOutApp
         var alice = await api.RegisterAsync();
         var bob = await api.RegisterAsync();
         await StartDirectAsync(api, bob, alice);
-        await using var watcher = await ChatSocket.ConnectAsync(a, ApiRoutes.UserSocket, alice.AccessToken);
-        await watcher.NextAsync("ready");
+        await using var watcher = await ReadyAsync(a, alice);
         await using var bobSocket = await ChatSocket.ConnectAsync(b, ApiRoutes.UserSocket, bob.AccessToken);
         (await watcher.NextAsync(PresenceOf(bob)))["status"].Text().ShouldBe("online");
         await Task.Delay(TimeSpan.FromSeconds(timeoutSeconds)); // renewed meanwhile: still online
