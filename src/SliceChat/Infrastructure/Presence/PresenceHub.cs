@@ -20,7 +20,7 @@ public sealed partial class PresenceHub(
     ChannelNames names,
     IServiceScopeFactory scopes,
     IOptions<PresenceOptions> options,
-    ILogger<PresenceHub> logger) : IHostedService, IDisposable
+    ILogger<PresenceHub> logger) : IHostedService, IAsyncDisposable
 {
     public const string EventType = "presence";
 
@@ -108,23 +108,32 @@ public sealed partial class PresenceHub(
         slots.Changed += OnChanged;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Nothing: the sockets that close while the app stops still make their users go offline, until disposal.</summary>
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async ValueTask DisposeAsync()
     {
         slots.Changed -= OnChanged;
         if (subscription is not null)
         {
             await subscription.DisposeAsync();
         }
+        lookups.Dispose();
     }
-
-    public void Dispose() => lookups.Dispose();
 
     private void OnChanged(PresenceChange change) => _ = PublishAsync(change);
 
     private async Task PublishAsync(PresenceChange change)
     {
         List<Guid> partners = [];
-        await lookups.WaitAsync();
+        try
+        {
+            await lookups.WaitAsync();
+        }
+        catch (ObjectDisposedException)
+        {
+            return; // the app is gone
+        }
         try
         {
             await using var scope = scopes.CreateAsyncScope();
@@ -137,10 +146,29 @@ public sealed partial class PresenceHub(
         }
         finally
         {
-            lookups.Release();
+            ReleaseLookup();
         }
         var news = new PresenceNews(change.UserId, change.Online ? "online" : "offline", change.At, partners);
-        await bus.PublishAsync(names.Presence, JsonSerializer.SerializeToUtf8Bytes(news, SliceServices.JsonOptions));
+        try
+        {
+            await bus.PublishAsync(names.Presence, JsonSerializer.SerializeToUtf8Bytes(news, SliceServices.JsonOptions));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogPublishFailed(logger, e.Message, change.UserId);
+        }
+    }
+
+    private void ReleaseLookup()
+    {
+        try
+        {
+            lookups.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The app is gone.
+        }
     }
 
     private void OnNews(ReadOnlyMemory<byte> message)
@@ -192,6 +220,9 @@ public sealed partial class PresenceHub(
             index.Remove(userId);
         }
     }
+
+    [LoggerMessage(LogLevel.Warning, "Publishing the presence change of user {UserId} failed ({Reason})")]
+    private static partial void LogPublishFailed(ILogger logger, string reason, Guid userId);
 
     [LoggerMessage(LogLevel.Warning, "Looking up the direct partners of user {UserId} for a presence change failed ({Reason}); only subscribers hear of it")]
     private static partial void LogPartnersFailed(ILogger logger, string reason, Guid userId);
