@@ -12,7 +12,9 @@ namespace SliceChat.Infrastructure.Presence;
 /// Spreads presence changes. The instance whose <see cref="SocketSlots"/> decided a change looks up the user's direct
 /// partners once and publishes the change with them on the one presence channel; every instance hands the
 /// <c>presence</c> frame (serialised once) to its own <c>/ws/chat</c> sockets of those partners and to its sockets
-/// that subscribed to the user, each socket once.
+/// that subscribed to the user, each socket once. Changes of one user decided by different instances (a socket closing
+/// on one as another opens on the next) may reach an instance out of order: it drops a change older than the last it
+/// handed on for that user (their times are Redis' clock).
 /// </summary>
 public sealed partial class PresenceHub(
     SocketSlots slots,
@@ -28,6 +30,8 @@ public sealed partial class PresenceHub(
     private readonly Dictionary<Guid, HashSet<SocketConnection>> socketsOfUser = [];
     private readonly Dictionary<Guid, HashSet<SocketConnection>> subscribersOfUser = [];
     private readonly Dictionary<SocketConnection, HashSet<Guid>> subscriptionsOfSocket = [];
+    private readonly Dictionary<Guid, DateTimeOffset> latestChange = [];
+    private int changesSincePrune;
     private readonly SemaphoreSlim lookups = new(Math.Max(1, options.Value.LookupsInFlight));
     private IAsyncDisposable? subscription;
 
@@ -181,6 +185,12 @@ public sealed partial class PresenceHub(
         var targets = new HashSet<SocketConnection>();
         lock (gate)
         {
+            if (latestChange.TryGetValue(news.UserId, out var latest) && latest > news.LastSeenAt)
+            {
+                return; // overtaken by a later change
+            }
+            latestChange[news.UserId] = news.LastSeenAt;
+            PruneChanges(news.LastSeenAt);
             foreach (var partner in news.PartnerIds)
             {
                 if (socketsOfUser.TryGetValue(partner, out var sockets))
@@ -201,6 +211,20 @@ public sealed partial class PresenceHub(
         foreach (var socket in targets)
         {
             socket.Enqueue(frame);
+        }
+    }
+
+    /// <summary>Now and then, forgets changes older than any reordering: a minute.</summary>
+    private void PruneChanges(DateTimeOffset now)
+    {
+        if (++changesSincePrune < 1024)
+        {
+            return;
+        }
+        changesSincePrune = 0;
+        foreach (var old in latestChange.Where(c => c.Value < now - TimeSpan.FromMinutes(1)).Select(c => c.Key).ToList())
+        {
+            latestChange.Remove(old);
         }
     }
 

@@ -24,7 +24,7 @@ public sealed class SocketSlots : IHostedService, IDisposable
     /// <summary>
     /// KEYS[1] the user's slots, KEYS[2] the users online; ARGV[1] the socket id, ARGV[2] the slot's lifetime in ms,
     /// ARGV[3] the cap, ARGV[4] the user id. Drops expired slots, then takes one unless the cap is reached.
-    /// Returns 0 when refused, 1 when taken, 2 when taken and the user came online.
+    /// Returns 0 when refused, 1 when taken, Redis' time (unix ms) when taken and the user came online by it.
     /// </summary>
     private const string Claim = """
         local t = redis.call('TIME')
@@ -33,18 +33,20 @@ public sealed class SocketSlots : IHostedService, IDisposable
         if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
         redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
         redis.call('PEXPIRE', KEYS[1], ARGV[2])
-        return 1 + redis.call('ZADD', KEYS[2], 'GT', now + tonumber(ARGV[2]), ARGV[4])
+        if redis.call('ZADD', KEYS[2], 'GT', now + tonumber(ARGV[2]), ARGV[4]) == 1 then return now end
+        return 1
         """;
 
     /// <summary>
     /// KEYS[1] the users online, then one key per slot: its user's slots; ARGV[1] the lifetime in ms, then per slot its
-    /// id and its user id. Renews (or adds) the slots; returns the users who came online by it (Redis had lost them).
+    /// id and its user id. Renews (or adds) the slots; returns Redis' time (unix ms), then the users who came online by
+    /// it (Redis had lost them).
     /// </summary>
     private const string Renew = """
         local t = redis.call('TIME')
         local now = t[1] * 1000 + math.floor(t[2] / 1000)
         local life = tonumber(ARGV[1])
-        local came = {}
+        local came = { now }
         for i = 2, #KEYS do
             redis.call('ZADD', KEYS[i], now + life, ARGV[2 * i - 2])
             redis.call('PEXPIRE', KEYS[i], life)
@@ -154,8 +156,8 @@ public sealed class SocketSlots : IHostedService, IDisposable
             case 0:
                 ReleaseLocally(slot);
                 return null;
-            case 2:
-                Raise(userId, online: true, time.GetUtcNow());
+            case > 1 and var at:
+                Raise(userId, online: true, DateTimeOffset.FromUnixTimeMilliseconds(at));
                 break;
             case null when !redis.IsConfigured && cameOnlineHere:
                 Raise(userId, online: true, time.GetUtcNow());
@@ -286,8 +288,9 @@ public sealed class SocketSlots : IHostedService, IDisposable
             closed = slots.Where(s => !localSlots.ContainsKey(s.Id)).ToList();
             stillOnline = [.. localCounts.Keys];
         }
-        var now = time.GetUtcNow();
-        foreach (var cameOnline in ((RedisResult[])renewed!).Select(r => Guid.ParseExact((string)r!, "N")).Where(stillOnline.Contains))
+        var results = (RedisResult[])renewed!;
+        var now = DateTimeOffset.FromUnixTimeMilliseconds((long)results[0]);
+        foreach (var cameOnline in results.Skip(1).Select(r => Guid.ParseExact((string)r!, "N")).Where(stillOnline.Contains))
         {
             Raise(cameOnline, online: true, now);
         }

@@ -3,11 +3,12 @@ using System.Net;
 using System.Text.Json.Nodes;
 using SliceChat.Features;
 using SliceChat.Tests.Support;
+using Xunit.Abstractions;
 
 namespace SliceChat.Tests.Features.Users;
 
 /// <summary>Presence over two instances on one PostgreSQL and one Redis.</summary>
-public sealed class PresenceTests(ScaledOutApp app) : IClassFixture<ScaledOutApp>
+public sealed class PresenceTests(ScaledOutApp app, ITestOutputHelper output) : IClassFixture<ScaledOutApp>
 {
     private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1.5);
 
@@ -160,6 +161,7 @@ public sealed class PresenceTests(ScaledOutApp app) : IClassFixture<ScaledOutApp
         var clock = Stopwatch.StartNew();
         var offline = await watcher.NextAsync(PresenceOf(bob), TimeSpan.FromSeconds(timeoutSeconds + 10));
         clock.Stop();
+        output.WriteLine($"offline on the other instance {clock.Elapsed.TotalSeconds:F1} s after the link was cut (Presence:TimeoutSeconds={timeoutSeconds})");
         offline["status"].Text().ShouldBe("offline");
         bobSocket.IsClosed.ShouldBeFalse();
         // Within the timeout, with a margin for a loaded machine.
