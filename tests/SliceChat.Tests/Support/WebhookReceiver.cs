@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 
 namespace SliceChat.Tests.Support;
 
-/// <summary>One webhook request as the receiver saw it, with the status it answered (0: it never answered).</summary>
+/// <summary>One webhook request as the receiver saw it, with the status it answered (0: not answered, or never).</summary>
 public sealed record ReceivedWebhook(string Body, string? Signature, string? Delivery, DateTimeOffset At, int Status)
 {
     public JsonNode Json => JsonNode.Parse(Body)!;
@@ -64,21 +64,16 @@ public sealed class WebhookReceiver : IAsyncDisposable
             var body = await reader.ReadToEndAsync(context.RequestAborted);
             var at = DateTimeOffset.UtcNow;
             var entry = new ReceivedWebhook(body, context.Request.Headers["SliceChat-Signature"], context.Request.Headers["SliceChat-Delivery"], at, 0);
-            int status;
-            try
-            {
-                status = await receiver.Answer(Interlocked.Increment(ref count), context.RequestAborted);
-            }
-            finally
-            {
-                lock (receiver.received)
-                {
-                    receiver.received.Add(entry);
-                }
-            }
+            int index;
             lock (receiver.received)
             {
-                receiver.received[receiver.received.IndexOf(entry)] = entry with { Status = status };
+                index = receiver.received.Count;
+                receiver.received.Add(entry); // on arrival, with status 0 until it is answered
+            }
+            var status = await receiver.Answer(Interlocked.Increment(ref count), context.RequestAborted);
+            lock (receiver.received)
+            {
+                receiver.received[index] = entry with { Status = status };
             }
             return Results.StatusCode(status);
         });

@@ -201,15 +201,7 @@ public sealed class OfflineNotificationTests(ScaledOutApp app, ITestOutputHelper
                 recipients.Add(await api.RegisterAsync());
                 await SendDmAsync(api, alice, recipients[^1], $"hello {i}");
             }
-            var inFlight = new HashSet<string>();
-            var deadline = DateTime.UtcNow.AddSeconds(DelaySeconds + 20);
-            while (inFlight.Count < 3 && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(50);
-                inFlight = [.. receiver.Received.Select(w => w.Delivery!)];
-            }
-            // Their requests may not have reached the receiver's list yet (it records on answer): wait on the instance instead.
-            await Task.Delay(300);
+            await receiver.WaitAsync(r => r.Select(w => w.Delivery).Distinct().Count() == 3, TimeSpan.FromSeconds(DelaySeconds + 20));
             await first.DisposeAsync(); // mid-delivery: every request is still open
             instances.Remove(first);
             var cut = receiver.Received.Select(w => w.Delivery!).ToHashSet();
