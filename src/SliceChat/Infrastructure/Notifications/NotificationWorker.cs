@@ -111,8 +111,12 @@ public sealed partial class NotificationWorker(
                     return;
                 }
                 var composedAt = time.GetUtcNow().ToUnixTimeMilliseconds();
-                await rows.ExecuteUpdateAsync(s => s.SetProperty(d => d.Payload, payload).SetProperty(d => d.DeliveryId, deliveryId)
-                    .SetProperty(d => d.ComposedAt, composedAt), ct);
+                // Only if still open: had this claim outlived its lease, another instance's composition (its id) stands.
+                if (await rows.Where(d => d.Payload == null).ExecuteUpdateAsync(s => s.SetProperty(d => d.Payload, payload)
+                    .SetProperty(d => d.DeliveryId, deliveryId).SetProperty(d => d.ComposedAt, composedAt), ct) == 0)
+                {
+                    return;
+                }
                 row = row with { Payload = payload, DeliveryId = deliveryId, ComposedAt = composedAt };
             }
             var delivered = await sender.SendAsync(row.DeliveryId!.Value, row.Payload!, ct);
