@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using SliceChat.Infrastructure.Notifications;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 
@@ -13,7 +14,7 @@ public sealed record PendingSend(Guid ChatroomId, Guid SenderId, string SenderNa
 /// conversation's seqs claimed, the messages inserted, a repeated client_message_id answered with the
 /// original, the senders' read markers moved. Publishing is the caller's, after commit.
 /// </summary>
-public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs)
+public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, NotificationOutbox notifications)
 {
     /// <summary>
     /// Stores <paramref name="sends"/> in one transaction, filling <paramref name="results"/> (one per
@@ -72,9 +73,17 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs)
         // Ids now, seqs once the rooms are claimed: the k-th of a room's n new messages is n - k before its newest.
         var now = Clock.Now();
         var drafts = fresh.ToDictionary(i => i, i => (Message: NewMessage(sends[i], 0, now), FromEnd: countOf[sends[i].ChatroomId] - ordinal[i]));
+        // With offline notifications the batch and its outbox rows share a transaction; without, nothing changes.
+        await using var notifying = notifications.Enabled ? await db.Database.BeginTransactionAsync(ct) : null;
         var lastSeqs = db.Database.IsNpgsql()
             ? await WriteInOneStatementAsync(claims, reads, drafts.Values, now, ct)
             : await WriteInTransactionAsync(claims, reads, drafts.Values, now, ct);
+        if (notifying is not null)
+        {
+            await notifications.EnqueueAsync(db, drafts.Values.Where(d => lastSeqs.ContainsKey(d.Message.ChatroomId))
+                .Select(d => (d.Message.ChatroomId, d.Message.SenderId)), ct);
+            await notifying.CommitAsync(ct);
+        }
 
         foreach (var i in fresh)
         {
@@ -154,12 +163,12 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs)
         return rows.ToDictionary(r => r.ChatroomId, r => r.LastSeq);
     }
 
-    /// <summary>SQLite: the seq claims and markers through <see cref="SeqAllocator"/>, the insert through EF, in one transaction.</summary>
+    /// <summary>SQLite: the seq claims and markers through <see cref="SeqAllocator"/>, the insert through EF, in one transaction (the caller's, when it has one).</summary>
     private async Task<Dictionary<Guid, long>> WriteInTransactionAsync(IReadOnlyCollection<SeqClaim> claims, IReadOnlyCollection<ReadMove> reads,
         IReadOnlyCollection<(Message Message, int FromEnd)> drafts, DateTimeOffset now, CancellationToken ct)
     {
         db.Database.AutoSavepointsEnabled = false; // a failure rolls the whole batch back
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
         var lastSeqs = await seqs.ClaimAsync(claims, reads, now, ct);
         foreach (var (message, fromEnd) in drafts)
         {
@@ -170,7 +179,10 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs)
             }
         }
         await db.SaveChangesAsync(ct);
-        await transaction.CommitAsync(ct);
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(ct);
+        }
         db.ChangeTracker.Clear();
         return lastSeqs;
     }
@@ -203,6 +215,7 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs)
             await db.SaveChangesAsync(ct);
             await db.Members.Where(m => m.ChatroomId == send.ChatroomId && m.UserId == send.SenderId && m.LastReadSeq < seq)
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.LastReadSeq, seq.Value), ct);
+            await notifications.EnqueueAsync(db, [(send.ChatroomId, send.SenderId)], ct);
             await transaction.CommitAsync(ct);
         }
         db.ChangeTracker.Clear();

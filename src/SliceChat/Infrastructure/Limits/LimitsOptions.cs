@@ -56,8 +56,9 @@ public sealed class LimitsOptions
     public int SocketsPerUser { get; set; } = 20;
     /// <summary>
     /// How long an open socket counts towards its user's <see cref="SocketsPerUser"/> in Redis without its instance
-    /// renewing it (each instance renews its sockets every third of this): the sockets of an instance that died stop
-    /// counting after it. A socket that closes stops counting at once.
+    /// renewing it (each instance renews its sockets every third of this; of three quarters of <c>Presence:TimeoutSeconds</c>
+    /// when that is shorter): the sockets of an instance that died stop counting after it. A socket that closes stops
+    /// counting at once.
     /// </summary>
     public int SocketSlotSeconds { get; set; } = 30;
     /// <summary>

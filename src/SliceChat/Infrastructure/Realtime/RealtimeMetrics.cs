@@ -12,6 +12,7 @@ public sealed class RealtimeMetrics
 
     private readonly Counter<long> gapFills;
     private readonly Counter<long> feedOverflows;
+    private readonly Counter<long> webhookDeliveries;
     private long gapFillCount;
     private long feedOverflowCount;
 
@@ -22,6 +23,8 @@ public sealed class RealtimeMetrics
             description: "Seq gaps in a conversation's live events that were filled from the database (a lost publish, a bus outage), not by the bus within Limits:GapWaitMilliseconds.");
         feedOverflows = meter.CreateCounter<long>("slicechat.feed_overflows", unit: "{overflow}",
             description: "Times a conversation's feed had Limits:FeedQueueCapacity events waiting, dropped live events and caught up from the database.");
+        webhookDeliveries = meter.CreateCounter<long>("slicechat.webhook_deliveries", unit: "{attempt}",
+            description: "Offline-notification webhook attempts, by outcome: succeeded (a 2xx answer) or failed (another answer or none in time; retried).");
     }
 
     /// <summary>Feed queue overflows on this instance since it started.</summary>
@@ -41,4 +44,7 @@ public sealed class RealtimeMetrics
         Interlocked.Increment(ref gapFillCount);
         gapFills.Add(1);
     }
+
+    public void WebhookDelivered(bool succeeded) =>
+        webhookDeliveries.Add(1, new KeyValuePair<string, object?>("outcome", succeeded ? "succeeded" : "failed"));
 }

@@ -18,6 +18,7 @@ public sealed class FrameDispatcher
     private readonly ReadHandler read;
     private readonly SyncHandler sync;
     private readonly AuthHandler auth;
+    private readonly PresenceHandler presence;
 
     public FrameDispatcher(SocketClient client, ConversationFollower follower, IServiceProvider services)
     {
@@ -27,6 +28,7 @@ public sealed class FrameDispatcher
         read = ActivatorUtilities.CreateInstance<ReadHandler>(services, client);
         sync = ActivatorUtilities.CreateInstance<SyncHandler>(services, client, follower);
         auth = ActivatorUtilities.CreateInstance<AuthHandler>(services, client);
+        presence = ActivatorUtilities.CreateInstance<PresenceHandler>(services, client);
     }
 
     public async Task DispatchAsync(ReadOnlyMemory<byte> text)
@@ -91,13 +93,18 @@ public sealed class FrameDispatcher
                 return sync.HandleAsync(chatroomId, afterSeq);
             case { Type: "auth", Token: { Length: > 0 } token }:
                 return auth.HandleAsync(token);
+            case { Type: "presence.subscribe", UserIds: { } userIds }:
+                return presence.SubscribeAsync(userIds);
+            case { Type: "presence.unsubscribe", UserIds: { } userIds }:
+                presence.Unsubscribe(userIds);
+                break;
             case { Type: "ping" }:
                 client.Reply(SocketFrames.Pong);
                 break;
             case { Type: null }:
                 client.Reply(SocketFrames.Error("unknown_frame", "A frame needs a type, or recipient_id and content (a DM), or content on a room socket."));
                 break;
-            case { Type: "message.send" or "typing" or "read" or "sync" or "auth" }:
+            case { Type: "message.send" or "typing" or "read" or "sync" or "auth" or "presence.subscribe" or "presence.unsubscribe" }:
                 client.Reply(SocketFrames.Error("validation_failed", $"A '{frame.Type}' frame lacks a required field.", frame.ClientMessageId));
                 break;
             default:

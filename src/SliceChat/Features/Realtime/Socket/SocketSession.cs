@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Presence;
 using SliceChat.Infrastructure.Realtime;
 using SliceChat.Infrastructure.Security;
 using SliceChat.Infrastructure.Slices;
@@ -15,6 +16,7 @@ namespace SliceChat.Features.Realtime.Socket;
 public sealed partial class SocketSession(
     IServiceProvider services,
     ConnectionRegistry registry,
+    PresenceHub presence,
     SessionRevocation revocation,
     IOptions<LimitsOptions> limits,
     ILogger<SocketSession> logger) : IDisposable
@@ -32,6 +34,10 @@ public sealed partial class SocketSession(
         var follower = ActivatorUtilities.CreateInstance<ConversationFollower>(services, connection);
         var dispatcher = ActivatorUtilities.CreateInstance<FrameDispatcher>(services, new SocketClient(connection, caller), follower);
         registry.Add(connection);
+        if (scope == SocketScope.User)
+        {
+            presence.Attach(connection);
+        }
         // "ready" goes first, and only once the socket receives its conversations' events.
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         connection.Enqueue(SocketFrames.Ready(caller.Id, connection.Id));
@@ -77,6 +83,7 @@ public sealed partial class SocketSession(
     {
         connection.Close(WebSocketCloseStatus.NormalClosure, "", drain: true);
         registry.Remove(connection);
+        presence.Detach(connection);
         try
         {
             await follower.DisposeAsync();
