@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Persistence;
 
 namespace SliceChat.Infrastructure.Conversations;
@@ -14,7 +15,8 @@ namespace SliceChat.Infrastructure.Conversations;
 /// that fails because the database is unreachable fails all its unanswered sends at once.
 /// At most <see cref="LimitsOptions.SendQueueCapacity"/> sends wait; one more answers <see cref="SendError.Overloaded"/> at once.
 /// </summary>
-public sealed partial class SendBatcher(IServiceScopeFactory scopes, ChatEvents events, IOptions<LimitsOptions> options, ILogger<SendBatcher> logger)
+public sealed partial class SendBatcher(IServiceScopeFactory scopes, ChatEvents events, IOptions<LimitsOptions> options, AppMetrics metrics,
+    ILogger<SendBatcher> logger)
     : BackgroundService
 {
     // Not SingleReader: that reader cannot count. Full or completed, TryWrite fails and the send does not wait.
@@ -155,6 +157,11 @@ public sealed partial class SendBatcher(IServiceScopeFactory scopes, ChatEvents 
                 }
                 batch[i].Completion.TrySetResult(result);
             }
+        }
+        var stored = results.Count(r => r is { Created: true });
+        if (stored > 0)
+        {
+            metrics.MessagesStored(stored);
         }
         // Committed: publish in seq order (each publish hands the message to this instance's sockets at
         // once, and queues it for the bus in call order), and answer each sender after its own publish.

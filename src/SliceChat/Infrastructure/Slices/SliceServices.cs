@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Net.Http.Headers;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Persistence;
 
 namespace SliceChat.Infrastructure.Slices;
@@ -180,7 +181,7 @@ internal sealed class SchemaNames : NJsonSchema.Generation.ISchemaNameGenerator
 /// Turns the unexpected into problem details; a request Kestrel rejected keeps its own status (e.g. 413), and
 /// an unreachable database answers 503 with <c>Retry-After</c> (<c>Limits:UnavailableRetryAfterSeconds</c>).
 /// </summary>
-internal sealed partial class UnexpectedExceptionHandler(IProblemDetailsService problems, IOptions<LimitsOptions> limits,
+internal sealed partial class UnexpectedExceptionHandler(IProblemDetailsService problems, IOptions<LimitsOptions> limits, AppMetrics metrics,
     ILogger<UnexpectedExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
@@ -201,6 +202,7 @@ internal sealed partial class UnexpectedExceptionHandler(IProblemDetailsService 
         };
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
+            metrics.DatabaseUnavailable(UnavailablePaths.Http);
             LogUnavailable(logger, context.Request.Method, context.Request.Path, exception.Message);
             context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }

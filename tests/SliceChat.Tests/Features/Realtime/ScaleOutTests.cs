@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Messaging;
+using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 using SliceChat.Infrastructure.Realtime;
@@ -324,7 +325,7 @@ public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
         }
     }
 
-    private static long GapFills(AppFactory instance) => instance.Services.GetRequiredService<RealtimeMetrics>().GapFills;
+    private static long GapFills(AppFactory instance) => instance.Services.GetRequiredService<AppMetrics>().GapFills;
 
     [Fact]
     public async Task TwoInstancesWritingToOneRoomAtOnce_EverySocketGetsSeqs1To400InOrderOnce_AlmostNoGapFills()
