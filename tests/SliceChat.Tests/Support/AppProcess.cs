@@ -42,21 +42,27 @@ public sealed class AppProcess : IAsyncDisposable
         ["ASPNETCORE_ENVIRONMENT"] = "Production",
     };
 
-    /// <summary>The path of the app's DLL built next to these tests (same configuration).</summary>
+    /// <summary>The checkout these tests were built in.</summary>
+    public static string RepoRoot
+    {
+        get
+        {
+            var root = new DirectoryInfo(AppContext.BaseDirectory);
+            while (root is not null && !File.Exists(Path.Combine(root.FullName, "SliceChat.sln")))
+            {
+                root = root.Parent;
+            }
+            return root?.FullName ?? throw new InvalidOperationException("SliceChat.sln not found above the tests.");
+        }
+    }
+
+    /// <summary>The app's DLL, built next to these tests (same configuration).</summary>
     public static string AppDll
     {
         get
         {
             var tests = new DirectoryInfo(AppContext.BaseDirectory); // tests/SliceChat.Tests/bin/<Configuration>/<tfm>/
-            var framework = tests.Name;
-            var configuration = tests.Parent!.Name;
-            var root = tests;
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "SliceChat.sln")))
-            {
-                root = root.Parent;
-            }
-            return Path.Combine(root?.FullName ?? throw new InvalidOperationException("SliceChat.sln not found above the tests."),
-                "src", "SliceChat", "bin", configuration, framework, "SliceChat.dll");
+            return Path.Combine(RepoRoot, "src", "SliceChat", "bin", tests.Parent!.Name, tests.Name, "SliceChat.dll");
         }
     }
 

@@ -77,11 +77,32 @@ public static class OperationsServices
         }
         if (metrics is { Enabled: true, Port: { } port })
         {
-            // The scrape port next to the app's own addresses, on the same host.
-            var urls = builder.Configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } configured ? configured : "http://localhost:5000";
-            var host = new Uri(urls.Split(';')[0].Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal)).Host;
-            builder.WebHost.UseUrls([.. urls.Split(';', StringSplitOptions.RemoveEmptyEntries), $"http://{host}:{port}"]);
+            var urls = AppUrls(builder.Configuration);
+            builder.WebHost.UseUrls([.. urls, ScrapeUrl(urls[0], port)]);
         }
+    }
+
+    /// <summary>The addresses the app listens on, as ASP.NET Core reads them (<c>ASPNETCORE_URLS</c>, else <c>ASPNETCORE_HTTP_PORTS</c>, else its default).</summary>
+    private static string[] AppUrls(ConfigurationManager configuration)
+    {
+        if (configuration[WebHostDefaults.ServerUrlsKey] is { Length: > 0 } urls)
+        {
+            return urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        }
+        if (configuration["http_ports"] is { Length: > 0 } ports)
+        {
+            return [.. ports.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(p => $"http://*:{p}")];
+        }
+        return ["http://localhost:5000"];
+    }
+
+    /// <summary>The scrape port on the host of the app's first address (<c>+</c>, <c>*</c> and names kept as they are).</summary>
+    private static string ScrapeUrl(string appUrl, int port)
+    {
+        var hostStart = appUrl.IndexOf("://", StringComparison.Ordinal) + 3;
+        var hostEnd = appUrl.LastIndexOf(':');
+        var host = hostEnd > hostStart && !appUrl[hostStart..hostEnd].EndsWith('[') ? appUrl[hostStart..hostEnd] : appUrl[hostStart..].TrimEnd('/');
+        return $"http://{host}:{port}";
     }
 
     /// <summary>Health endpoints and, with <c>Metrics:Enabled</c>, <c>/metrics</c> (only on <c>Metrics:Port</c> when it is set).</summary>
