@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using OpenTelemetry;
@@ -15,11 +16,18 @@ public static class OperationsServices
 {
     private const string Ready = "ready";
 
-    /// <summary>Metrics (OpenTelemetry: Prometheus <c>/metrics</c>, OTLP), health checks, and the drain on SIGTERM.</summary>
+    /// <summary>Metrics (OpenTelemetry: Prometheus <c>/metrics</c>, OTLP), JSON logs, health checks, and the drain on SIGTERM.</summary>
     public static WebApplicationBuilder AddOperations(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<AppMetrics>();
         builder.AddTelemetry();
+        // With Logging:Console:FormatterName=json: one JSON object a line, with the request's scope (TraceId, SpanId, RequestPath).
+        builder.Services.Configure<JsonConsoleFormatterOptions>(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
+        });
 
         builder.Services.AddOptions<LimitsOptions>()
             .Validate(o => o.ShutdownDrainSeconds >= 0 && o.HealthCheckTimeoutSeconds > 0,

@@ -36,7 +36,11 @@ public static class SliceServices
         // TypedResults (problems among them) and health responses are written with these options.
         services.Configure<JsonOptions>(o => Configure(o.SerializerOptions));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
-            context.ProblemDetails.Detail ??= DefaultDetail(context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode));
+        {
+            context.ProblemDetails.Detail ??= DefaultDetail(context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode);
+            context.ProblemDetails.Extensions.Remove("traceId"); // ASP.NET Core's, as an Activity id: ours is the log lines' trace id
+            context.ProblemDetails.Extensions["trace_id"] = Problems.TraceId(context.HttpContext);
+        });
         services.AddExceptionHandler<UnexpectedExceptionHandler>();
         services.SwaggerDocument(o =>
         {
