@@ -69,8 +69,13 @@ public sealed class AppMetrics
     public void EventDelivered(int sockets) => eventsDelivered.Add(sockets);
 
     /// <param name="createdAt">The message's created_at, taken as its batch is written (millisecond precision).</param>
-    public void MessageFannedOut(DateTimeOffset createdAt) =>
-        fanOutLatency.Record(Math.Max(0, (DateTimeOffset.UtcNow - createdAt).TotalSeconds));
+    public void MessageFannedOut(DateTimeOffset createdAt)
+    {
+        if (fanOutLatency.Enabled) // no clock read while nothing listens
+        {
+            fanOutLatency.Record(Math.Max(0, (DateTimeOffset.UtcNow - createdAt).TotalSeconds));
+        }
+    }
 
     public void SocketOverflowed() => socketOverflows.Add(1);
 
