@@ -139,6 +139,22 @@ public sealed class ClusterTests(NginxCluster cluster, ITestOutputHelper output)
         }
     }
 
+    /// <summary>Two users in a room, each with two sockets through nginx, all ready.</summary>
+    private async Task<(Api Api, Account Owner, Account Member, Guid Room, List<ReconnectingClient> Clients)> RoomWithFourSocketsAsync()
+    {
+        var api = Api;
+        var owner = await api.RegisterAsync();
+        var member = await api.RegisterAsync();
+        var room = await api.CreateRoomAsync(owner, false, member.Id);
+        var clients = new List<ReconnectingClient>();
+        for (var i = 0; i < 4; i++)
+        {
+            clients.Add(new ReconnectingClient(cluster.SocketUrl, room, (i % 2 == 0 ? owner : member).AccessToken));
+        }
+        await Task.WhenAll(clients.Select(c => c.Connected)).WaitAsync(TimeSpan.FromSeconds(30));
+        return (api, owner, member, room, clients);
+    }
+
     private static async Task UntilAsync(Func<bool> condition, TimeSpan timeout, Func<string> failure)
     {
         var deadline = DateTime.UtcNow + timeout;
@@ -155,18 +171,9 @@ public sealed class ClusterTests(NginxCluster cluster, ITestOutputHelper output)
     [Fact]
     public async Task ThroughNginx_RestAndSocketsOnOneUrl_MessagesCrossInstances_AndSurviveAnInstanceRestart()
     {
-        var api = Api;
-        var owner = await api.RegisterAsync();
-        var member = await api.RegisterAsync();
-        var room = await api.CreateRoomAsync(owner, false, member.Id);
-        var clients = new List<ReconnectingClient>();
-        for (var i = 0; i < 4; i++)
-        {
-            clients.Add(new ReconnectingClient(cluster.SocketUrl, room, (i % 2 == 0 ? owner : member).AccessToken));
-        }
+        var (api, owner, member, room, clients) = await RoomWithFourSocketsAsync();
         try
         {
-            await Task.WhenAll(clients.Select(c => c.Connected)).WaitAsync(TimeSpan.FromSeconds(30));
             // Round robin: the sockets sit on both instances.
             (await cluster.SocketsOpenAsync(1)).ShouldBeGreaterThan(0);
             (await cluster.SocketsOpenAsync(2)).ShouldBeGreaterThan(0);
@@ -215,18 +222,9 @@ public sealed class ClusterTests(NginxCluster cluster, ITestOutputHelper output)
     [Fact]
     public async Task RollingRestart_ClientsChattingOverSockets_EveryMessageStoredOnce_EveryClientCaughtUp()
     {
-        var api = Api;
-        var owner = await api.RegisterAsync();
-        var member = await api.RegisterAsync();
-        var room = await api.CreateRoomAsync(owner, false, member.Id);
-        var clients = new List<ReconnectingClient>();
-        for (var i = 0; i < 4; i++)
-        {
-            clients.Add(new ReconnectingClient(cluster.SocketUrl, room, (i % 2 == 0 ? owner : member).AccessToken));
-        }
+        var (api, owner, member, room, clients) = await RoomWithFourSocketsAsync();
         try
         {
-            await Task.WhenAll(clients.Select(c => c.Connected)).WaitAsync(TimeSpan.FromSeconds(30));
             var sent = 0;
             var restart = cluster.RunAsync("restart");
             var chatting = Stopwatch.StartNew();

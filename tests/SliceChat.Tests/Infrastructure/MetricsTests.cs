@@ -2,15 +2,21 @@ using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using SliceChat.Features;
-using SliceChat.Infrastructure.Persistence;
-using SliceChat.Infrastructure.Persistence.Entities;
 using SliceChat.Infrastructure.Realtime;
 using SliceChat.Tests.Support;
 using Xunit.Abstractions;
 
 namespace SliceChat.Tests.Infrastructure;
 
+/// <summary>
+/// Alone: a scrape reads every meter named SliceChat in the process, and other tests' instances run in this one
+/// (a deployed instance is a process of its own).
+/// </summary>
+[CollectionDefinition(nameof(ProcessWideMeters), DisableParallelization = true)]
+public sealed class ProcessWideMeters;
+
 /// <summary>What <c>/metrics</c> shows an operator: each of the app's instruments moves when its event happens.</summary>
+[Collection(nameof(ProcessWideMeters))]
 public sealed class MetricsTests(ChaosApp app, ITestOutputHelper output) : IClassFixture<ChaosApp>
 {
     private const int QueueCapacity = 16;
@@ -61,15 +67,7 @@ public sealed class MetricsTests(ChaosApp app, ITestOutputHelper output) : IClas
             await api.PostMessageAsync(owner, room, "one");
             await socket.NextAsync("message.created");
             // A message stored without its publish: the next one arrives past a gap, filled from the database.
-            await using (var scope = instance.Services.CreateAsyncScope())
-            {
-                var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
-                await using var transaction = await db.Database.BeginTransactionAsync();
-                var seq = await scope.ServiceProvider.GetRequiredService<SeqAllocator>().NextAsync(room, Clock.Now(), default);
-                db.Messages.Add(new Message { Id = Guid.CreateVersion7(), ChatroomId = room, Seq = seq!.Value, SenderId = owner.Id, Content = "unpublished", CreatedAt = Clock.Now() });
-                await db.SaveChangesAsync();
-                await transaction.CommitAsync();
-            }
+            await Unpublished.StoreMessageAsync(instance, room, owner.Id, "unpublished");
             await api.PostMessageAsync(owner, room, "three");
             (await socket.NextAsync(f => f["content"]?.GetValue<string>() == "three"))["seq"]!.GetValue<long>().ShouldBe(3);
 

@@ -401,16 +401,7 @@ public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
         await onB.NextAsync("ready");
         await ApiA.PostMessageAsync(owner, room, "one");
 
-        // A message stored without its publish, as if the publish was lost on the way.
-        await using (var scope = a.Services.CreateAsyncScope())
-        {
-            var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
-            await using var transaction = await db.Database.BeginTransactionAsync();
-            var seq = await scope.ServiceProvider.GetRequiredService<SeqAllocator>().NextAsync(room, Clock.Now(), default);
-            db.Messages.Add(new Message { Id = Guid.CreateVersion7(), ChatroomId = room, Seq = seq!.Value, SenderId = owner.Id, Content = "unpublished", CreatedAt = Clock.Now() });
-            await db.SaveChangesAsync();
-            await transaction.CommitAsync();
-        }
+        await Unpublished.StoreMessageAsync(a, room, owner.Id, "unpublished");
         await ApiA.PostMessageAsync(owner, room, "three");
 
         var frames = new List<JsonNode>();
