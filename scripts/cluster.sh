@@ -99,6 +99,8 @@ stop_cluster_processes() {
 cmd_start() {
   local count="${1:-2}"
   [[ "$count" =~ ^[1-9][0-9]*$ ]] || { clog "usage: cluster.sh start [N >= 1]"; exit 2; }
+  local nginx_port="${SLICECHAT_CLUSTER_PORT:-8080}"
+  if (exec 3<>"/dev/tcp/127.0.0.1/$nginx_port") 2>/dev/null; then clog "port $nginx_port is in use; set SLICECHAT_CLUSTER_PORT"; exit 1; fi
   if alive "$(read_state cluster.pid)"; then clog "a cluster runs already (pid $(read_state cluster.pid), $DIR); stop it first"; exit 1; fi
   if [[ -d "$DIR" && ! -e "$DIR/.slicechat-cluster" && -n "$(ls -A "$DIR")" ]]; then clog "$DIR is not a cluster's directory; set SLICECHAT_CLUSTER_DIR"; exit 1; fi
   rm -rf "$DIR" && mkdir -p "$DIR/nginx-temp" && touch "$DIR/.slicechat-cluster"
@@ -146,11 +148,10 @@ cmd_start() {
     clog "instance $i on 127.0.0.1:$port (metrics on :$metrics, pid $(read_state "app$i.pid"))"
     # One after the other: the first applies the migrations.
     wait_ready "http://127.0.0.1:$port/health/ready" "$(read_state "app$i.pid")" || { tail -n 30 "$DIR/app$i.log" >&2; exit 1; }
-    upstream+="        server 127.0.0.1:$port max_fails=1 fail_timeout=2s;"$'\n'
+    upstream+="        server 127.0.0.1:$port max_fails=0;"$'\n'
   done
 
   # deploy/nginx.conf for loopback: our port, our instances, logs and temp files in $DIR.
-  local nginx_port="${SLICECHAT_CLUSTER_PORT:-8080}"
   UPSTREAM="$upstream" NGINX_PORT="$nginx_port" STATE="$DIR" python3 - "$REPO_ROOT/deploy/nginx.conf" >"$DIR/nginx.conf" <<'PY'
 import os, re, sys
 conf = open(sys.argv[1]).read()

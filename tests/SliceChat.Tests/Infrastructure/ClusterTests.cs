@@ -205,6 +205,8 @@ public sealed class ClusterTests(NginxCluster cluster, ITestOutputHelper output)
             clients.Sum(c => c.Reconnects).ShouldBeGreaterThan(0, "no socket was on the restarted instance");
             output.WriteLine($"{posted} messages, reconnects {string.Join(", ", clients.Select(c => c.Reconnects))}; {Repeats(clients)}");
 
+            (await api.GetAsync("/metrics")).StatusCode.ShouldBe(HttpStatusCode.NotFound); // scraped per instance, not through nginx
+
             // nginx's access log names no query string: the sockets' tokens stay out of it.
             cluster.AccessLog.ShouldContain("/ws/chatrooms/");
             cluster.AccessLog.ShouldNotContain("token=");
