@@ -15,6 +15,9 @@ namespace SliceChat.Tests.Infrastructure;
 /// </summary>
 public sealed class NginxCluster : IAsyncLifetime
 {
+    /// <summary>How many app instances the script starts.</summary>
+    public int Instances { get; init; } = 2;
+
     private readonly string database = TestServers.CreatePostgresDatabase();
     private readonly string directory = Path.Combine(Path.GetTempPath(), "slicechat-cluster-test-" + Guid.NewGuid().ToString("N")[..8]);
     private readonly ConcurrentQueue<string> log = new();
@@ -47,7 +50,7 @@ public sealed class NginxCluster : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        script = Process.Start(Script("start", "2"))!;
+        script = Process.Start(Script("start", Instances.ToString(CultureInfo.InvariantCulture)))!;
         var url = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         script.OutputDataReceived += (_, e) =>
         {
@@ -92,6 +95,13 @@ public sealed class NginxCluster : IAsyncLifetime
         var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("slicechat_sockets_open", StringComparison.Ordinal));
         return line is null ? 0 : double.Parse(line.Split(' ')[^1], CultureInfo.InvariantCulture);
     }
+
+    /// <summary>The PIDs the script recorded: each instance's and nginx's.</summary>
+    public IReadOnlyList<int> ProcessIds =>
+        [.. Directory.GetFiles(directory, "*.pid").Where(f => Path.GetFileName(f) != "cluster.pid").Select(f => int.Parse(File.ReadAllText(f).Trim(), CultureInfo.InvariantCulture))];
+
+    /// <summary>Whether the script that runs the cluster has exited.</summary>
+    public bool Stopped => script?.HasExited ?? true;
 
     public string AccessLog => File.ReadAllText(Path.Combine(directory, "nginx-access.log"));
 
@@ -347,5 +357,49 @@ public sealed partial class ClusterConfigurationTests
         // The metrics port of each instance stays off nginx: compose exposes it inside its network only.
         compose.ShouldContain("Metrics__Port: \"9464\"");
         compose.ShouldContain("- \"9464\"");
+    }
+}
+
+public sealed class ClusterScriptTests
+{
+    private static bool Alive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    /// <remarks>
+    /// <c>stop</c> sends the running script SIGTERM, which takes the trap Ctrl-C takes (SIGINT cannot be sent
+    /// here: a test host started in the background ignores it, and so does every process it starts).
+    /// </remarks>
+    [Fact]
+    public async Task Stop_StopsEveryProcessTheScriptStarted_ByPid()
+    {
+        var cluster = new NginxCluster { Instances = 1 };
+        await cluster.InitializeAsync();
+        try
+        {
+            var started = cluster.ProcessIds;
+            started.Count.ShouldBe(2, cluster.Log); // the instance and nginx
+            started.ShouldAllBe(pid => Alive(pid));
+
+            (await cluster.RunAsync("stop")).ShouldBe(0, cluster.Log);
+
+            cluster.Stopped.ShouldBeTrue();
+
+            started.Where(Alive).ShouldBeEmpty(cluster.Log);
+            cluster.ProcessIds.ShouldBeEmpty();
+        }
+        finally
+        {
+            await cluster.DisposeAsync();
+        }
     }
 }
