@@ -95,12 +95,17 @@ s.close()
 PY
 }
 
-# --- redis-server install ------------------------------------------------------------------
-if [[ -z "${SLICECHAT_TEST_REDIS:-}" ]] && ! command -v redis-server >/dev/null 2>&1; then
-  log "redis-server not found; installing it via apt-get"
-  apt_install redis-server
-  command -v redis-server >/dev/null 2>&1 || { log "redis-server still not on PATH after install"; exit 1; }
-fi
+# --- packages ------------------------------------------------------------------------------
+# ensure_package COMMAND PACKAGE: installs Debian's PACKAGE unless COMMAND is found (also in /usr/sbin).
+ensure_package() {
+  local command="$1" package="$2"
+  PATH="$PATH:/usr/sbin:/sbin" command -v "$command" >/dev/null 2>&1 && return 0
+  log "$command not found; installing $package via apt-get"
+  apt_install "$package"
+  PATH="$PATH:/usr/sbin:/sbin" command -v "$command" >/dev/null 2>&1 || { log "$command still not found after installing $package"; exit 1; }
+}
+
+if [[ -z "${SLICECHAT_TEST_REDIS:-}" ]]; then ensure_package redis-server redis-server; fi
 
 # --- PostgreSQL ----------------------------------------------------------------------------
 if [[ -n "${SLICECHAT_TEST_POSTGRES:-}" ]]; then

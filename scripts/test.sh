@@ -3,7 +3,8 @@
 #
 #   scripts/test.sh [extra dotnet test args, e.g. --filter FullyQualifiedName~Rooms]
 #
-# Starts a throwaway PostgreSQL 15 and redis-server on free loopback ports (unless
+# Installs redis-server and nginx from Debian's packages when missing, starts a throwaway
+# PostgreSQL 15 and redis-server on free loopback ports (unless
 # SLICECHAT_TEST_POSTGRES / SLICECHAT_TEST_REDIS are already set), runs `dotnet test`,
 # tears everything down again and prints "N passed, M failed[, K skipped]" as the last line.
 #
@@ -21,6 +22,8 @@ RESULTS_DIR="${SLICECHAT_TEST_RESULTS_DIR:-$REPO_ROOT/TestResults}"
 
 # shellcheck source=servers.sh
 source "$REPO_ROOT/scripts/servers.sh"
+# The cluster tests put a real nginx in front of app instances (scripts/cluster.sh).
+ensure_package nginx nginx
 
 # --- chromium, for the web client's browser tests ---------------------------------------------
 if [[ ! -x "${SLICECHAT_TEST_CHROMIUM:-/usr/bin/chromium}" ]]; then

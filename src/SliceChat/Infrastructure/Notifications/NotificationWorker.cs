@@ -1,3 +1,4 @@
+using SliceChat.Infrastructure.Operations;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -22,7 +23,7 @@ public sealed partial class NotificationWorker(
     IServiceScopeFactory scopes,
     SocketSlots presence,
     WebhookSender sender,
-    RealtimeMetrics metrics,
+    AppMetrics metrics,
     TimeProvider time,
     IOptions<NotificationsOptions> options,
     ILogger<NotificationWorker> logger) : BackgroundService

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Realtime;
 using SliceChat.Infrastructure.Slices;
@@ -19,9 +20,11 @@ public sealed class FrameDispatcher
     private readonly SyncHandler sync;
     private readonly AuthHandler auth;
     private readonly PresenceHandler presence;
+    private readonly AppMetrics metrics;
 
-    public FrameDispatcher(SocketClient client, ConversationFollower follower, IServiceProvider services)
+    public FrameDispatcher(SocketClient client, ConversationFollower follower, AppMetrics metrics, IServiceProvider services)
     {
+        this.metrics = metrics;
         this.client = client;
         send = ActivatorUtilities.CreateInstance<SendHandler>(services, client);
         typing = ActivatorUtilities.CreateInstance<TypingHandler>(services, client);
@@ -44,6 +47,7 @@ public sealed class FrameDispatcher
         catch (Exception e) when (DbErrors.IsUnavailable(e))
         {
             // Whatever the frame needed the database for is not done (a send is one transaction); the socket stays open.
+            metrics.DatabaseUnavailable(UnavailablePaths.Socket);
             client.Reply(SocketFrames.Unavailable(frame.ClientMessageId));
         }
     }

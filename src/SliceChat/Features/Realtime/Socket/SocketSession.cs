@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Presence;
 using SliceChat.Infrastructure.Realtime;
 using SliceChat.Infrastructure.Security;
@@ -19,6 +20,7 @@ public sealed partial class SocketSession(
     PresenceHub presence,
     SessionRevocation revocation,
     IOptions<LimitsOptions> limits,
+    AppMetrics metrics,
     ILogger<SocketSession> logger) : IDisposable
 {
     private SocketConnection connection = null!;
@@ -29,7 +31,7 @@ public sealed partial class SocketSession(
         var options = limits.Value;
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
         connection = new SocketConnection(socket, caller.Id, caller.SessionId, expiresAt, scope, roomId,
-            options.SocketQueueCapacity, TimeSpan.FromSeconds(options.SocketCloseTimeoutSeconds), logger);
+            options.SocketQueueCapacity, TimeSpan.FromSeconds(options.SocketCloseTimeoutSeconds), metrics, logger);
         var receiver = new FrameReceiver(socket, connection, options);
         var follower = ActivatorUtilities.CreateInstance<ConversationFollower>(services, connection);
         var dispatcher = ActivatorUtilities.CreateInstance<FrameDispatcher>(services, new SocketClient(connection, caller), follower);
