@@ -26,7 +26,9 @@ public sealed partial class ConversationFeed
     private static readonly ReadOnlyMemory<byte> Busy = SocketFrames.Error("unavailable", "This conversation's delivery is busy; sync again shortly.");
 
     private readonly Channel<Work> inbox = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly HashSet<SocketConnection> sockets = [];
+    // Each socket with the lowest seq from which it has had every message.created up to lastSeq: a sync never
+    // replays to a socket what it had live (after a reconnect, live events start at ready, before the sync).
+    private readonly Dictionary<SocketConnection, long> sockets = [];
     private readonly ConversationFeeds owner;
     private readonly IServiceScopeFactory scopes;
     private readonly int syncReplayMax;
@@ -236,7 +238,7 @@ public sealed partial class ConversationFeed
                 await OnLiveAsync(live.Frame);
                 break;
             case Attach attach:
-                sockets.Add(attach.Socket);
+                sockets[attach.Socket] = lastSeq + 1;
                 attach.Attached.TrySetResult();
                 if (attach.Joined is { } joined)
                 {
@@ -252,7 +254,7 @@ public sealed partial class ConversationFeed
                 sockets.Remove(detach.Socket);
                 greeted?.Remove(detach.Socket);
                 break;
-            case Sync sync when sockets.Contains(sync.Socket):
+            case Sync sync when sockets.ContainsKey(sync.Socket):
                 try
                 {
                     await ReplayAsync(sync.Socket, sync.AfterSeq);
@@ -361,7 +363,7 @@ public sealed partial class ConversationFeed
                 break;
             case ChatEvents.ChatroomDeleted:
                 Deliver(frame, ephemeral: false);
-                foreach (var socket in sockets.ToList())
+                foreach (var socket in sockets.Keys.ToList())
                 {
                     Drop(socket);
                 }
@@ -369,7 +371,7 @@ public sealed partial class ConversationFeed
             case ChatEvents.MemberJoined when greeted is { Count: > 0 } && header.UserId is { } joiner:
                 var had = greeted.Where(s => s.UserId == joiner).ToList();
                 greeted.ExceptWith(had);
-                foreach (var socket in sockets.Except(had))
+                foreach (var socket in sockets.Keys.Except(had))
                 {
                     socket.Enqueue(frame);
                 }
@@ -458,7 +460,7 @@ public sealed partial class ConversationFeed
     {
         if (!(await MembersAsync([userId])).Contains(userId))
         {
-            foreach (var socket in sockets.Where(s => s.UserId == userId).ToList())
+            foreach (var socket in sockets.Keys.Where(s => s.UserId == userId).ToList())
             {
                 Drop(socket);
             }
@@ -474,8 +476,8 @@ public sealed partial class ConversationFeed
     /// <summary>After an outage, membership events may have been lost: whoever is no longer a member stops receiving.</summary>
     private async Task DropNonMembersAsync()
     {
-        var members = await MembersAsync(sockets.Select(s => s.UserId).Distinct().ToList());
-        foreach (var socket in sockets.Where(s => !members.Contains(s.UserId)).ToList())
+        var members = await MembersAsync(sockets.Keys.Select(s => s.UserId).Distinct().ToList());
+        foreach (var socket in sockets.Keys.Where(s => !members.Contains(s.UserId)).ToList())
         {
             Drop(socket);
         }
@@ -486,7 +488,7 @@ public sealed partial class ConversationFeed
 
     private void Deliver(ReadOnlyMemory<byte> frame, bool ephemeral)
     {
-        foreach (var socket in sockets)
+        foreach (var socket in sockets.Keys)
         {
             socket.Enqueue(frame, ephemeral);
         }
@@ -532,21 +534,21 @@ public sealed partial class ConversationFeed
     }
 
     /// <summary>
-    /// Sends one socket what it missed after <paramref name="afterSeq"/>, up to what the others have had: at most
-    /// <c>Limits:SyncReplayMax</c> messages, and only while the socket's queue holds less than
+    /// Sends one socket what it missed after <paramref name="afterSeq"/>, up to what it had live (none of which it is
+    /// sent again): at most <c>Limits:SyncReplayMax</c> messages, and only while the socket's queue holds less than
     /// <c>Limits:SocketSyncBudgetBytes</c>, so a client that asks again and again without reading holds a bounded amount.
     /// </summary>
     private async Task ReplayAsync(SocketConnection socket, long afterSeq)
     {
-        if (socket.IsClosing)
+        if (socket.IsClosing || !sockets.TryGetValue(socket, out var heldFrom))
         {
             return;
         }
         var replayed = afterSeq;
-        var complete = socket.QueuedBytes < syncBudgetBytes;
-        if (complete)
+        var upTo = Math.Min(lastSeq, heldFrom - 1);
+        var complete = afterSeq >= upTo || socket.QueuedBytes < syncBudgetBytes;
+        if (complete && afterSeq < upTo)
         {
-            var upTo = lastSeq;
             var page = await HistoryAsync(h => h.PageAsync(ChatroomId, beforeSeq: upTo + 1, afterSeq, syncReplayMax, CancellationToken.None));
             complete = !page.HasMore;
             foreach (var message in page.Items)
@@ -560,7 +562,11 @@ public sealed partial class ConversationFeed
                 replayed = message.Seq;
             }
         }
-        if (!complete)
+        if (complete)
+        {
+            sockets[socket] = Math.Min(heldFrom, afterSeq + 1);
+        }
+        else
         {
             socket.Enqueue(SocketFrames.Error("sync_incomplete",
                 $"Replayed up to seq {replayed}; sync again from there once this is read, or fetch the rest with GET /api/v1/chatrooms/{ChatroomId}/messages?after_seq={replayed}."));

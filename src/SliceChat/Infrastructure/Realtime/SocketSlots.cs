@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Messaging;
@@ -56,23 +57,27 @@ public sealed class SocketSlots : IHostedService, IDisposable
         """;
 
     /// <summary>
-    /// KEYS[1] the user's slots, KEYS[2] the users online, KEYS[3] the last-seen hash; ARGV[1] the socket id (empty: none),
-    /// ARGV[2] the user id. Frees the slot and drops expired ones; when none is left, the user goes offline.
-    /// Returns the time (unix ms) the user went offline, or 0 when they did not by it.
+    /// KEYS[1] the users online, KEYS[2] the last-seen hash, then one key per slot: its user's slots; ARGV per slot its id
+    /// (empty: none) and its user id. Frees the slots and drops expired ones; a user left without a live slot goes
+    /// offline. Returns Redis' time (unix ms), then the users who went offline by it.
     /// </summary>
     private const string Release = """
         local t = redis.call('TIME')
         local now = t[1] * 1000 + math.floor(t[2] / 1000)
-        redis.call('ZREM', KEYS[1], ARGV[1])
-        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-        local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-        if #newest > 0 then
-            redis.call('ZADD', KEYS[2], 'XX', 'GT', newest[2], ARGV[2])
-            return 0
+        local gone = { now }
+        for i = 3, #KEYS do
+            local user = ARGV[2 * i - 4]
+            redis.call('ZREM', KEYS[i], ARGV[2 * i - 5])
+            redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+            local newest = redis.call('ZRANGE', KEYS[i], -1, -1, 'WITHSCORES')
+            if #newest > 0 then
+                redis.call('ZADD', KEYS[1], 'XX', 'GT', newest[2], user)
+            elseif redis.call('ZREM', KEYS[1], user) == 1 then
+                redis.call('HSET', KEYS[2], user, now)
+                gone[#gone + 1] = user
+            end
         end
-        if redis.call('ZREM', KEYS[2], ARGV[2]) == 0 then return 0 end
-        redis.call('HSET', KEYS[3], ARGV[2], now)
-        return now
+        return gone
         """;
 
     /// <summary>KEYS[1] the users online; ARGV[1] how many. Users whose newest slot has expired (their instance died).</summary>
@@ -112,6 +117,10 @@ public sealed class SocketSlots : IHostedService, IDisposable
     private readonly int cap;
     private readonly long lifetimeMilliseconds;
     private ITimer? renewal;
+    // Sockets closing together (an instance draining, a client's burst) free their slots in a few scripts, not one each:
+    // thousands of scripts at once outlasted the guarded Redis' timeout, and the slots were left to expire.
+    private readonly Channel<(string SlotId, Guid UserId, TaskCompletionSource Done)> releases =
+        Channel.CreateUnbounded<(string, Guid, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
     private int renewing;
 
     public SocketSlots(IOptions<LimitsOptions> options, IOptions<PresenceOptions> presence, ChannelNames names, TimeProvider time, GuardedRedis redis)
@@ -178,17 +187,52 @@ public sealed class SocketSlots : IHostedService, IDisposable
             return;
         }
         // A failure leaves the slot to expire in Redis, and its user to a later sweep.
-        await SettleAsync(slot.UserId, slot.Id.ToString("N"));
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (!releases.Writer.TryWrite((slot.Id.ToString("N"), slot.UserId, done)))
+        {
+            await SettleAsync([(slot.Id.ToString("N"), slot.UserId)]); // disposed: no release loop
+            return;
+        }
+        await done.Task;
     }
 
-    /// <summary>Runs <see cref="Release"/>: the user goes offline when no live slot of theirs is left.</summary>
-    private async Task SettleAsync(Guid userId, string slotId)
+    private async Task ReleaseLoopAsync()
     {
-        var offlineAt = await redis.TryAsync(db => db.ScriptEvaluateAsync(Release, [names.SocketSlots(userId), names.OnlineUsers, names.LastSeen],
-            [slotId, userId.ToString("N")]), "socket-slot command");
-        if (offlineAt is not null && (long)offlineAt is > 0 and var at)
+        var batch = new List<(string SlotId, Guid UserId, TaskCompletionSource Done)>();
+        while (await releases.Reader.WaitToReadAsync())
         {
-            Raise(userId, online: false, DateTimeOffset.FromUnixTimeMilliseconds(at));
+            while (batch.Count < ScriptBatch && releases.Reader.TryRead(out var release))
+            {
+                batch.Add(release);
+            }
+            try
+            {
+                await SettleAsync([.. batch.Select(r => (r.SlotId, r.UserId))]);
+                batch.ForEach(r => r.Done.TrySetResult());
+            }
+            catch (Exception e)
+            {
+                batch.ForEach(r => r.Done.TrySetException(e)); // the loop goes on for the next sockets
+            }
+            batch.Clear();
+        }
+    }
+
+    /// <summary>Runs <see cref="Release"/>: each user goes offline when no live slot of theirs is left.</summary>
+    private async Task SettleAsync(IReadOnlyList<(string SlotId, Guid UserId)> slots)
+    {
+        var released = await redis.TryAsync(db => db.ScriptEvaluateAsync(Release,
+            [names.OnlineUsers, names.LastSeen, .. slots.Select(s => (RedisKey)names.SocketSlots(s.UserId))],
+            [.. slots.SelectMany(s => new RedisValue[] { s.SlotId, s.UserId.ToString("N") })]), "socket-slot command");
+        if (released is null)
+        {
+            return;
+        }
+        var results = (RedisResult[])released!;
+        var at = DateTimeOffset.FromUnixTimeMilliseconds((long)results[0]);
+        foreach (var user in results.Skip(1))
+        {
+            Raise(Guid.ParseExact((string)user!, "N"), online: false, at);
         }
     }
 
@@ -307,9 +351,10 @@ public sealed class SocketSlots : IHostedService, IDisposable
         {
             return;
         }
-        foreach (var user in (RedisResult[])expired!)
+        var users = (RedisResult[])expired!;
+        if (users.Length > 0)
         {
-            await SettleAsync(Guid.ParseExact((string)user!, "N"), "");
+            await SettleAsync([.. users.Select(u => ("", Guid.ParseExact((string)u!, "N")))]);
         }
     }
 
@@ -319,13 +364,18 @@ public sealed class SocketSlots : IHostedService, IDisposable
         {
             var every = TimeSpan.FromMilliseconds(lifetimeMilliseconds / 3);
             renewal = time.CreateTimer(_ => _ = RenewAllAsync(), null, every, every);
+            _ = Task.Run(ReleaseLoopAsync, CancellationToken.None);
         }
         return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public void Dispose() => renewal?.Dispose();
+    public void Dispose()
+    {
+        renewal?.Dispose();
+        releases.Writer.TryComplete();
+    }
 }
 
 /// <summary>A user came online (<see cref="Online"/>) or went offline, at <see cref="At"/>.</summary>

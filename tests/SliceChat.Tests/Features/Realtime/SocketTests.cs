@@ -174,13 +174,41 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
 
         await Api.PostMessageAsync(friend, room, "second");
         await mine.NextAsync(f => IsMessage(f, "second"));
+        // The socket had both live: a sync does not send them again (each message once per socket).
         await mine.SendAsync(new { type = "sync", chatroom_id = room, after_seq = 0 });
-        var replayed = new List<long>();
-        for (var i = 0; i < 2; i++)
+        (await mine.DrainAsync(TimeSpan.FromMilliseconds(500))).ShouldNotContain(f => f["type"]!.GetValue<string>() == "message.created");
+        await Api.PostMessageAsync(friend, room, "third");
+        (await mine.NextAsync("message.created"))["seq"]!.GetValue<long>().ShouldBe(3);
+    }
+
+    [Fact]
+    public async Task Reconnect_ThenSync_ReplaysOnlyWhatTheNewSocketMissed_NothingItHadLiveAgain()
+    {
+        var (me, friend, room, mine, theirs) = await TwoMembersOnUserSocketsAsync();
+        await using var _ = mine;
+        foreach (var n in Enumerable.Range(1, 2))
         {
-            replayed.Add((await mine.NextAsync("message.created"))["seq"]!.GetValue<long>());
+            await Api.PostMessageAsync(friend, room, $"before {n}");
+            await theirs.NextAsync(f => IsMessage(f, $"before {n}"));
         }
-        replayed.ShouldBe([1L, 2L]);
+        await theirs.DisposeAsync(); // the client had seqs 1 and 2
+        await Api.PostMessageAsync(me, room, "while away");
+
+        await using var again = await ChatSocket.ConnectAsync(app.App, ApiRoutes.UserSocket, friend.AccessToken);
+        await again.NextAsync("ready");
+        await Api.PostMessageAsync(me, room, "after the reconnect");
+        await again.NextAsync(f => IsMessage(f, "after the reconnect"));
+        await again.SendAsync(new { type = "sync", chatroom_id = room, after_seq = 2 });
+        var replayed = await again.NextAsync("message.created");
+        replayed["seq"]!.GetValue<long>().ShouldBe(3);
+        replayed["content"].Text().ShouldBe("while away");
+        (await again.DrainAsync(TimeSpan.FromMilliseconds(500))).ShouldNotContain(f => f["type"]!.GetValue<string>() == "message.created");
+
+        // From the start: only what this socket never had, once, however often it asks.
+        await again.SendAsync(new { type = "sync", chatroom_id = room, after_seq = 0 });
+        await again.SendAsync(new { type = "sync", chatroom_id = room, after_seq = 0 });
+        (await again.DrainAsync(TimeSpan.FromMilliseconds(500))).Where(f => f["type"]!.GetValue<string>() == "message.created")
+            .Select(f => f["seq"]!.GetValue<long>()).ShouldBe([1L, 2L]);
     }
 
     [Fact]
