@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using SliceChat.Infrastructure.Attachments;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 
@@ -6,14 +7,21 @@ namespace SliceChat.Infrastructure.Conversations;
 
 /// <summary>A send that passed its checks and waits to be stored.</summary>
 /// <param name="SenderName">The name as it is now, not as the access token remembers it.</param>
-public sealed record PendingSend(Guid ChatroomId, Guid SenderId, string SenderName, Guid? RecipientId, string Content, string? ClientMessageId);
+/// <param name="AttachmentIds">Uploads of the sender the message takes (none when null or empty).</param>
+public sealed record PendingSend(Guid ChatroomId, Guid SenderId, string SenderName, Guid? RecipientId, string Content, string? ClientMessageId,
+    IReadOnlyList<Guid>? AttachmentIds = null)
+{
+    public bool HasAttachments => AttachmentIds is { Count: > 0 };
+}
 
 /// <summary>
 /// Stores sends that passed their checks, many in one transaction (on PostgreSQL one statement): each
 /// conversation's seqs claimed, the messages inserted, a repeated client_message_id answered with the
-/// original, the senders' read markers moved. Publishing is the caller's, after commit.
+/// original, the senders' read markers moved, attachments claimed. Publishing is the caller's, after commit.
+/// A send whose attachments cannot be claimed fails alone (<see cref="SendError.AttachmentsUnavailable"/>), before
+/// any seq is taken. A batch without attachments pays nothing for them.
 /// </summary>
-public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs)
+public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, AttachmentClaims attachments)
 {
     /// <summary>
     /// Stores <paramref name="sends"/> in one transaction, filling <paramref name="results"/> (one per
@@ -50,10 +58,49 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs)
             }
             fresh.Add(i);
         }
-        if (fresh.Count == 0)
+        var attachedTo = await CheckAttachmentsAsync(sends, fresh, results, ct);
+        if (fresh.Count > 0)
         {
-            return;
+            await StoreFreshAsync(sends, fresh, attachedTo, results, ct);
         }
+        foreach (var (i, first) in repeatOf)
+        {
+            results[i] = results[first]!.Message is { } message ? new SendResult(message, false, SendError.None) : results[first];
+        }
+    }
+
+    /// <summary>
+    /// The attachments of the fresh sends that have some, in one query; a send that cannot have all of its own is
+    /// answered with <see cref="SendError.AttachmentsUnavailable"/> and taken out of <paramref name="fresh"/>.
+    /// </summary>
+    private async Task<Dictionary<int, List<AttachmentResponse>>> CheckAttachmentsAsync(IReadOnlyList<PendingSend> sends, List<int> fresh,
+        SendResult?[] results, CancellationToken ct)
+    {
+        var withAttachments = fresh.Where(i => sends[i].HasAttachments).ToList();
+        if (withAttachments.Count == 0)
+        {
+            return [];
+        }
+        var found = await attachments.CheckAsync([.. withAttachments.Select(i => (sends[i].SenderId, sends[i].AttachmentIds!))], ct);
+        var attachedTo = new Dictionary<int, List<AttachmentResponse>>();
+        for (var k = 0; k < withAttachments.Count; k++)
+        {
+            if (found[k] is { } list)
+            {
+                attachedTo[withAttachments[k]] = list;
+            }
+            else
+            {
+                results[withAttachments[k]] = SendResult.Failed(SendError.AttachmentsUnavailable);
+                fresh.Remove(withAttachments[k]);
+            }
+        }
+        return attachedTo;
+    }
+
+    private async Task StoreFreshAsync(IReadOnlyList<PendingSend> sends, List<int> fresh, Dictionary<int, List<AttachmentResponse>> attachedTo,
+        SendResult?[] results, CancellationToken ct)
+    {
 
         // Each conversation's new messages take its next seqs in batch order; a sender's read marker
         // moves to their last one.
@@ -72,9 +119,33 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs)
         // Ids now, seqs once the rooms are claimed: the k-th of a room's n new messages is n - k before its newest.
         var now = Clock.Now();
         var drafts = fresh.ToDictionary(i => i, i => (Message: NewMessage(sends[i], 0, now), FromEnd: countOf[sends[i].ChatroomId] - ordinal[i]));
-        var lastSeqs = db.Database.IsNpgsql()
-            ? await WriteInOneStatementAsync(claims, reads, drafts.Values, now, ct)
-            : await WriteInTransactionAsync(claims, reads, drafts.Values, now, ct);
+        // After the insert, in its transaction: a claim another instance took meanwhile throws, and the batch is written send by send.
+        async Task ClaimAttachmentsAsync(Dictionary<Guid, long> lastSeqs)
+        {
+            foreach (var i in attachedTo.Keys)
+            {
+                if (lastSeqs.ContainsKey(sends[i].ChatroomId))
+                {
+                    await attachments.ClaimAsync(drafts[i].Message.Id, sends[i].SenderId, sends[i].AttachmentIds!, ct);
+                }
+            }
+        }
+        Dictionary<Guid, long> lastSeqs;
+        if (!db.Database.IsNpgsql())
+        {
+            lastSeqs = await WriteInTransactionAsync(claims, reads, drafts.Values, now, attachedTo.Count > 0 ? ClaimAttachmentsAsync : null, ct);
+        }
+        else if (attachedTo.Count == 0)
+        {
+            lastSeqs = await WriteInOneStatementAsync(claims, reads, drafts.Values, now, ct);
+        }
+        else
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            lastSeqs = await WriteInOneStatementAsync(claims, reads, drafts.Values, now, ct);
+            await ClaimAttachmentsAsync(lastSeqs);
+            await transaction.CommitAsync(ct);
+        }
 
         foreach (var i in fresh)
         {
@@ -82,16 +153,12 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs)
             if (lastSeqs.TryGetValue(message.ChatroomId, out var last))
             {
                 message.Seq = last - fromEnd;
-                results[i] = new SendResult(MessageMapper.From(message, sends[i].SenderName), true, SendError.None);
+                results[i] = new SendResult(MessageMapper.From(message, sends[i].SenderName, attachedTo.GetValueOrDefault(i) ?? []), true, SendError.None);
             }
             else
             {
                 results[i] = SendResult.Failed(SendError.NotFound); // the conversation was deleted after the send's checks
             }
-        }
-        foreach (var (i, first) in repeatOf)
-        {
-            results[i] = results[first]!.Message is { } message ? new SendResult(message, false, SendError.None) : results[first];
         }
     }
 
@@ -152,9 +219,9 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs)
         return rows.ToDictionary(r => r.ChatroomId, r => r.LastSeq);
     }
 
-    /// <summary>SQLite: the seq claims and markers through <see cref="SeqAllocator"/>, the insert through EF, in one transaction.</summary>
+    /// <summary>SQLite: the seq claims and markers through <see cref="SeqAllocator"/>, the insert through EF, and <paramref name="beforeCommit"/>, in one transaction.</summary>
     private async Task<Dictionary<Guid, long>> WriteInTransactionAsync(IReadOnlyCollection<SeqClaim> claims, IReadOnlyCollection<ReadMove> reads,
-        IReadOnlyCollection<(Message Message, int FromEnd)> drafts, DateTimeOffset now, CancellationToken ct)
+        IReadOnlyCollection<(Message Message, int FromEnd)> drafts, DateTimeOffset now, Func<Dictionary<Guid, long>, Task>? beforeCommit, CancellationToken ct)
     {
         db.Database.AutoSavepointsEnabled = false; // a failure rolls the whole batch back
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
@@ -168,6 +235,10 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs)
             }
         }
         await db.SaveChangesAsync(ct);
+        if (beforeCommit is not null)
+        {
+            await beforeCommit(lastSeqs);
+        }
         await transaction.CommitAsync(ct);
         db.ChangeTracker.Clear();
         return lastSeqs;
@@ -183,6 +254,7 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs)
     {
         var now = Clock.Now();
         Message message;
+        List<AttachmentResponse>? attached = null;
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
             // Taken first: it holds the conversation's write lock, so the repeat check below cannot race.
@@ -196,15 +268,37 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs)
                 await transaction.RollbackAsync(ct);
                 return new SendResult(original, false, SendError.None);
             }
+            if (send.HasAttachments)
+            {
+                attached = (await attachments.CheckAsync([(send.SenderId, send.AttachmentIds!)], ct))[0];
+                if (attached is null)
+                {
+                    await transaction.RollbackAsync(ct);
+                    return SendResult.Failed(SendError.AttachmentsUnavailable);
+                }
+            }
             message = NewMessage(send, seq.Value, now);
             db.Messages.Add(message);
             await db.SaveChangesAsync(ct);
+            if (send.HasAttachments)
+            {
+                try
+                {
+                    await attachments.ClaimAsync(message.Id, send.SenderId, send.AttachmentIds!, ct);
+                }
+                catch (AttachmentClaimLostException)
+                {
+                    await transaction.RollbackAsync(ct);
+                    db.ChangeTracker.Clear();
+                    return SendResult.Failed(SendError.AttachmentsUnavailable);
+                }
+            }
             await db.Members.Where(m => m.ChatroomId == send.ChatroomId && m.UserId == send.SenderId && m.LastReadSeq < seq)
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.LastReadSeq, seq.Value), ct);
             await transaction.CommitAsync(ct);
         }
         db.ChangeTracker.Clear();
-        return new SendResult(MessageMapper.From(message, send.SenderName), true, SendError.None);
+        return new SendResult(MessageMapper.From(message, send.SenderName, attached ?? []), true, SendError.None);
     }
 
     /// <summary>The stored message this send repeats (same sender, conversation and client_message_id), if any.</summary>

@@ -17,6 +17,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     public DbSet<Chatroom> Chatrooms => Set<Chatroom>();
     public DbSet<Member> Members => Set<Member>();
     public DbSet<Message> Messages => Set<Message>();
+    public DbSet<Attachment> Attachments => Set<Attachment>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -88,6 +89,8 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
             e.HasIndex(m => new { m.SenderId, m.ChatroomId, m.ClientMessageId }).IsUnique();
             e.HasIndex(m => m.RecipientId);
         });
+
+        modelBuilder.ApplyConfiguration(new AttachmentConfiguration());
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {

@@ -12,7 +12,8 @@ public sealed record ClientFrame(
     string? ClientMessageId,
     long? Seq,
     long? AfterSeq,
-    string? Token);
+    string? Token,
+    IReadOnlyList<Guid>? AttachmentIds);
 
 /// <summary>The <c>typing</c> event other members see.</summary>
 public sealed record TypingBody(Guid ChatroomId, Guid UserId, string Username);
