@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Persistence;
 
 namespace SliceChat.Infrastructure.Attachments;
@@ -77,7 +78,8 @@ public sealed partial class AttachmentCleanup(ChatDbContext db, IAttachmentStore
 }
 
 /// <summary>Runs <see cref="AttachmentCleanup.SweepUnusedAsync"/> every <c>Limits:AttachmentSweepMinutes</c> on every instance (the deletes are idempotent).</summary>
-public sealed partial class AttachmentSweeper(IServiceScopeFactory scopes, IOptions<LimitsOptions> limits, ILogger<AttachmentSweeper> logger) : BackgroundService
+public sealed class AttachmentSweeper(IServiceScopeFactory scopes, IOptions<LimitsOptions> limits, ILogger<AttachmentSweeper> logger)
+    : PeriodicCleanup(TimeSpan.FromMinutes(limits.Value.AttachmentSweepMinutes), logger)
 {
     public async Task<int> SweepAsync(CancellationToken ct)
     {
@@ -91,25 +93,7 @@ public sealed partial class AttachmentSweeper(IServiceScopeFactory scopes, IOpti
         return total;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(limits.Value.AttachmentSweepMinutes));
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                LogSwept(logger, await SweepAsync(stoppingToken));
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogFailed(logger, e);
-            }
-        }
-    }
+    protected override string Removes => "unused attachments";
 
-    [LoggerMessage(LogLevel.Debug, "Deleted {Count} unused attachments")]
-    private static partial void LogSwept(ILogger logger, int count);
-
-    [LoggerMessage(LogLevel.Warning, "Sweeping unused attachments failed; trying again next round")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
+    protected override Task<int> RoundAsync(CancellationToken ct) => SweepAsync(ct);
 }

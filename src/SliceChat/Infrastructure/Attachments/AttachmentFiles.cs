@@ -6,6 +6,13 @@ using SliceChat.Infrastructure.Persistence.Entities;
 
 namespace SliceChat.Infrastructure.Attachments;
 
+/// <summary>A caller's request about the attachment in the route's <c>{id}</c>.</summary>
+public abstract record AttachmentRequest : Slices.CallerRequest
+{
+    [FastEndpoints.RouteParam]
+    public Guid Id { get; init; }
+}
+
 /// <summary>Finding an attachment the caller may see, and answering with its bytes so that a browser never runs them.</summary>
 public sealed class AttachmentFiles(ChatDbContext db, IAttachmentStore store)
 {

@@ -421,13 +421,8 @@ public sealed class AttachmentsTests(PostgresApp fixture) : IClassFixture<Postgr
     [Fact]
     public async Task Upload_DeclaredBodyOverTheLimit_Answers413AtOnce_OnKestrel()
     {
-        var instance = fixture.StartInstance(kestrel: true);
-        var owner = await new Api(instance.CreateClient()).RegisterAsync();
-        using var tcp = await ConnectAsync(instance);
+        using var tcp = await StartUploadAsync($"Content-Length: {1L << 30}");
         var stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(
-            $"POST {ApiRoutes.Attachments} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {owner.AccessToken}\r\n"
-            + $"Content-Type: multipart/form-data; boundary=edge\r\nContent-Length: {1L << 30}\r\n\r\n"));
 
         (await StatusLineAsync(stream)).ShouldStartWith("HTTP/1.1 413");
     }
@@ -435,13 +430,8 @@ public sealed class AttachmentsTests(PostgresApp fixture) : IClassFixture<Postgr
     [Fact]
     public async Task Upload_StreamedBodyPastTheLimit_Answers413BeforeTheBodyEnds_OnKestrel()
     {
-        var instance = fixture.StartInstance(kestrel: true);
-        var owner = await new Api(instance.CreateClient()).RegisterAsync();
-        using var tcp = await ConnectAsync(instance);
+        using var tcp = await StartUploadAsync("Transfer-Encoding: chunked");
         var stream = tcp.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(
-            $"POST {ApiRoutes.Attachments} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {owner.AccessToken}\r\n"
-            + "Content-Type: multipart/form-data; boundary=edge\r\nTransfer-Encoding: chunked\r\n\r\n"));
         await WriteChunkAsync(stream, Encoding.ASCII.GetBytes(
             "--edge\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.zip\"\r\nContent-Type: application/zip\r\n\r\nPK\x03\x04"));
         // 11 MiB of a file that would go on for 1 GiB: the end never comes, so only an early answer passes.
@@ -454,11 +444,17 @@ public sealed class AttachmentsTests(PostgresApp fixture) : IClassFixture<Postgr
         (await StatusLineAsync(stream)).ShouldStartWith("HTTP/1.1 413");
     }
 
-    private static async Task<TcpClient> ConnectAsync(AppFactory instance)
+    /// <summary>A raw connection to a Kestrel instance that has sent an upload's request head with <paramref name="framing"/>.</summary>
+    private async Task<TcpClient> StartUploadAsync(string framing)
     {
+        var instance = fixture.StartInstance(kestrel: true);
+        var owner = await new Api(instance.CreateClient()).RegisterAsync();
         var address = ChatSocket.KestrelAddress(instance, "http");
         var tcp = new TcpClient();
         await tcp.ConnectAsync(address.Host, address.Port);
+        await tcp.GetStream().WriteAsync(Encoding.ASCII.GetBytes(
+            $"POST {ApiRoutes.Attachments} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {owner.AccessToken}\r\n"
+            + $"Content-Type: multipart/form-data; boundary=edge\r\n{framing}\r\n\r\n"));
         return tcp;
     }
 

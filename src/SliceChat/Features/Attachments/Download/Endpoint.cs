@@ -5,11 +5,7 @@ using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Attachments.Download;
 
-public sealed record Request : CallerRequest
-{
-    [RouteParam]
-    public Guid Id { get; init; }
-}
+public sealed record Request : AttachmentRequest;
 
 public sealed class Endpoint(AttachmentFiles files) : Endpoint<Request, Results<FileStreamHttpResult, ProblemHttpResult>>
 {
