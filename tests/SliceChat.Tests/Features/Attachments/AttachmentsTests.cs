@@ -110,7 +110,7 @@ public sealed class AttachmentsTests(PostgresApp fixture) : IClassFixture<Postgr
         await (await Uploads.PostAsync(Api, other, owner)).ShouldBeValidationProblem("file");
         await (await Uploads.PostAsync(Api, Uploads.Form(Text, "a.txt", "text/plain", part: "attachment"), owner)).ShouldBeValidationProblem("file");
         await (await Api.UploadAsync(owner, [], "empty.txt")).ShouldBeValidationProblem("file");
-        await (await Api.As(owner).PostAsync(ApiRoutes.Attachments, new { file = "x" })).ShouldBeProblem(HttpStatusCode.UnsupportedMediaType);
+        await (await Api.As(owner).PostAsync(ApiRoutes.Attachments, new { file = "x" })).ShouldBeValidationProblem("file");
     }
 
     [Fact]

@@ -27,7 +27,10 @@ public sealed class Endpoint(ChatDbContext db, IAttachmentStore store, Attachmen
         Post(ApiRoutes.Attachments);
         AllowFileUploads(dontAutoBindFormData: true);
         var maxBytes = Config.GetValue<long?>($"{LimitsOptions.Section}:{nameof(LimitsOptions.AttachmentMaxBytes)}") ?? new LimitsOptions().AttachmentMaxBytes;
+        // Routing would answer another content type 415 before authentication (so a request without a token
+        // would not get its 401): every type reaches the handler, which answers what is not multipart with 400.
         Options(b => b.RateLimited(RateLimitPolicies.Writes)
+            .WithMetadata(new Microsoft.AspNetCore.Http.Metadata.AcceptsMetadata(["multipart/form-data", "*/*"], typeof(Request)))
             .WithMetadata(new Microsoft.AspNetCore.Mvc.RequestSizeLimitAttribute(AttachmentServices.UploadBodyLimit(maxBytes)))
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType));
