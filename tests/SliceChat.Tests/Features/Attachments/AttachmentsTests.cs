@@ -419,6 +419,22 @@ public sealed class AttachmentsTests(PostgresApp fixture) : IClassFixture<Postgr
     }
 
     [Fact]
+    public async Task Upload_OverTheWriteLimit_Returns429WithRetryAfter_AndStoresNothing()
+    {
+        var instance = fixture.StartInstance(SliceChat.Tests.Infrastructure.Limits.LimitSettings.With(("WritesPerMinute", 2)));
+        var api = new Api(instance.CreateClient());
+        var me = await api.RegisterAsync();
+        await api.UploadedAsync(me, Text, "1.txt");
+        await api.UploadedAsync(me, Text, "2.txt");
+        var before = Uploads.StoredFiles(instance).Length;
+        var limited = await api.UploadAsync(me, Text, "3.txt");
+        await limited.ShouldBeProblem(HttpStatusCode.TooManyRequests);
+        limited.Headers.RetryAfter.ShouldNotBeNull();
+        Uploads.StoredFiles(instance).Length.ShouldBe(before);
+        await api.UploadedAsync(await api.RegisterAsync(), Text, "theirs.txt"); // another user's budget
+    }
+
+    [Fact]
     public async Task Upload_DeclaredBodyOverTheLimit_Answers413AtOnce_OnKestrel()
     {
         using var tcp = await StartUploadAsync($"Content-Length: {1L << 30}");
