@@ -337,7 +337,13 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Attachment
             // A superset when the batch mixes senders and rooms; the exact keys are picked below.
             originals = db.Messages.Where(m => senders.Contains(m.SenderId) && rooms.Contains(m.ChatroomId) && clientIds.Contains(m.ClientMessageId));
         }
-        var found = await originals.Responses(db).ToListAsync(ct);
+        // Ids first: most batches repeat nothing, and then this one small query is all (no join to senders and attachments).
+        var ids = await originals.Select(m => m.Id).ToListAsync(ct);
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+        var found = await db.Messages.Where(m => ids.Contains(m.Id)).Responses(db).ToListAsync(ct);
         return found.ToDictionary(m => (m.SenderId, m.ChatroomId, m.ClientMessageId!));
     }
 
