@@ -63,14 +63,14 @@ public sealed class ChatroomAccess(ChatDbContext db)
     {
         public static readonly Func<TContext, Guid, Guid, CancellationToken, Task<RoomAccess?>> Access =
             EF.CompileAsyncQuery((TContext db, Guid chatroomId, Guid userId, CancellationToken ct) => (
-                from r in db.Chatrooms.AsNoTracking()
+                from r in db.Chatrooms.AsNoTracking().TagWith(PreparedStatements.Tag)
                 where r.Id == chatroomId
                 select new RoomAccess(r, db.Members.FirstOrDefault(m => m.ChatroomId == r.Id && m.UserId == userId)))
                 .FirstOrDefault());
 
         public static readonly Func<TContext, Guid, Guid, CancellationToken, Task<SenderRow?>> Sender =
             EF.CompileAsyncQuery((TContext db, Guid chatroomId, Guid userId, CancellationToken ct) => (
-                from r in db.Chatrooms.AsNoTracking()
+                from r in db.Chatrooms.AsNoTracking().TagWith(PreparedStatements.Tag)
                 where r.Id == chatroomId
                 select new SenderRow(
                     r,

@@ -24,11 +24,11 @@ public sealed class MessageHistory(ChatDbContext db)
         var before = beforeSeq ?? long.MaxValue;
         if (afterSeq is { } after)
         {
-            var newer = await db.Messages.Where(m => m.ChatroomId == chatroomId && m.Seq > after && m.Seq < before)
+            var newer = await db.Messages.TagWith(PreparedStatements.Tag).Where(m => m.ChatroomId == chatroomId && m.Seq > after && m.Seq < before)
                 .OrderBy(m => m.Seq).Take(limit + 1).Responses(db).ToListAsync(ct);
             return new MessagePage(newer.OrderBy(m => m.Seq).Take(limit).ToList(), newer.Count > limit);
         }
-        var older = await db.Messages.Where(m => m.ChatroomId == chatroomId && m.Seq < before)
+        var older = await db.Messages.TagWith(PreparedStatements.Tag).Where(m => m.ChatroomId == chatroomId && m.Seq < before)
             .OrderByDescending(m => m.Seq).Take(limit + 1).Responses(db).ToListAsync(ct);
         return new MessagePage(older.OrderByDescending(m => m.Seq).Take(limit).OrderBy(m => m.Seq).ToList(), older.Count > limit);
     }

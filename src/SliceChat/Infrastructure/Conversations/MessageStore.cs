@@ -30,9 +30,9 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Attachment
     /// </summary>
     public async Task StoreBatchAsync(IReadOnlyList<PendingSend> sends, SendResult?[] results, CancellationToken ct)
     {
-        // Outside the transaction: this instance has one writer, so no send of its own races these
-        // lookups; another instance's send of the same key meets the unique index, and the batch is
-        // then written send by send.
+        // Outside the transaction: a conversation has one writer on this instance, so no send of its own
+        // races these lookups; another instance's send of the same key meets the unique index, and the
+        // batch is then written send by send.
         var originals = await OriginalsAsync(sends, ct);
 
         var fresh = new List<int>();
@@ -194,7 +194,9 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Attachment
         Guid?[] recipients = [.. drafts.Select(d => d.Message.RecipientId)];
         string[] contents = [.. drafts.Select(d => d.Message.Content)];
         string?[] clientIds = [.. drafts.Select(d => d.Message.ClientMessageId)];
+        // Starts with the tag of PreparedStatements (a tag by TagWith would make EF wrap the statement in a subquery).
         var rows = await db.Database.SqlQuery<ClaimedSeq>($"""
+            -- prepared
             WITH locked AS (
                 SELECT c.id FROM chatrooms AS c WHERE c.id = ANY({rooms}) ORDER BY c.id FOR UPDATE
             ), claimed AS (
@@ -327,7 +329,7 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Attachment
             originals = db.Messages.FromSql($"""
                 SELECT m.* FROM unnest({senders}, {rooms}, {clientIds}) AS k(sender_id, chatroom_id, client_message_id)
                 JOIN messages AS m ON m.sender_id = k.sender_id AND m.chatroom_id = k.chatroom_id AND m.client_message_id = k.client_message_id
-                """);
+                """).TagWith(PreparedStatements.Tag);
         }
         else
         {

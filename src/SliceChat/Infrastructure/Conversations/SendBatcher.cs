@@ -6,58 +6,81 @@ using SliceChat.Infrastructure.Persistence;
 namespace SliceChat.Infrastructure.Conversations;
 
 /// <summary>
-/// Group commit: this instance's one writer of messages. Sends wait in a queue; the writer takes
-/// whatever is waiting (up to <see cref="LimitsOptions.SendBatchSize"/>), stores it in one transaction
-/// (<see cref="MessageStore"/>), and after the commit publishes each new message in seq order, then
-/// answers its sender. A batch that fails is written again send by send, so a failure (a conversation
-/// deleted meanwhile, a client_message_id another instance stored first) answers only its own send; one
-/// that fails because the database is unreachable fails all its unanswered sends at once.
-/// At most <see cref="LimitsOptions.SendQueueCapacity"/> sends wait; one more answers <see cref="SendError.Overloaded"/> at once.
+/// Group commit: this instance's writers of messages. A send waits in the queue of the writer its
+/// conversation belongs to (<see cref="LimitsOptions.SendWriters"/>); each writer takes whatever waits for it (up to
+/// <see cref="LimitsOptions.SendBatchSize"/>), stores it in one transaction (<see cref="MessageStore"/>),
+/// and after the commit publishes each new message in seq order, then answers its sender. Several
+/// writers keep several commits (and their fsyncs) in flight, which PostgreSQL flushes together; one
+/// conversation has one writer, so its messages are published in seq order and two sends of one
+/// client_message_id never race each other on this instance. A batch that fails is written again send
+/// by send, so a failure (a conversation deleted meanwhile, a client_message_id another instance stored
+/// first) answers only its own send; one that fails because the database is unreachable fails all its
+/// unanswered sends at once. At most <see cref="LimitsOptions.SendQueueCapacity"/> sends wait; one more
+/// answers <see cref="SendError.Overloaded"/> at once.
 /// </summary>
-public sealed partial class SendBatcher(IServiceScopeFactory scopes, ChatEvents events, IOptions<LimitsOptions> options, ILogger<SendBatcher> logger)
-    : BackgroundService
+public sealed partial class SendBatcher : BackgroundService
 {
-    // Not SingleReader: that reader cannot count. Full or completed, TryWrite fails and the send does not wait.
-    private readonly Channel<Waiter> queue = Channel.CreateBounded<Waiter>(new BoundedChannelOptions(Math.Max(1, options.Value.SendQueueCapacity))
-    {
-        FullMode = BoundedChannelFullMode.Wait,
-    });
-    private volatile bool stopping;
-    private readonly int batchSize = Math.Max(1, options.Value.SendBatchSize);
+    private readonly IServiceScopeFactory scopes;
+    private readonly ChatEvents events;
+    private readonly ILogger<SendBatcher> logger;
+    private readonly Channel<Waiter>[] queues;
+    private readonly int capacity;
+    private readonly int batchSize;
+    private int waiting;
     private long batches;
+
+    public SendBatcher(IServiceScopeFactory scopes, ChatEvents events, IOptions<LimitsOptions> options, ILogger<SendBatcher> logger)
+    {
+        this.scopes = scopes;
+        this.events = events;
+        this.logger = logger;
+        var writers = Math.Max(1, options.Value.SendWriters);
+        // Unbounded (the shared count bounds them) and not SingleReader: that reader cannot count.
+        queues = [.. Enumerable.Range(0, writers).Select(_ => Channel.CreateUnbounded<Waiter>())];
+        capacity = Math.Max(1, options.Value.SendQueueCapacity);
+        batchSize = Math.Max(1, options.Value.SendBatchSize);
+    }
 
     /// <summary>The Retry-After of a send refused because the queue is full: the writer drains a batch in milliseconds.</summary>
     public static TimeSpan OverloadedRetryAfter { get; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Sends waiting for the writer.</summary>
-    public int Waiting => queue.Reader.Count;
+    /// <summary>Sends waiting for a writer.</summary>
+    public int Waiting => Volatile.Read(ref waiting);
 
-    /// <summary>Batches the writer has taken since start.</summary>
+    /// <summary>Batches the writers have taken since start.</summary>
     public long Batches => Interlocked.Read(ref batches);
+
+    /// <summary>The writer that stores a conversation's messages.</summary>
+    public int WriterOf(Guid chatroomId) => (int)((uint)chatroomId.GetHashCode() % (uint)queues.Length);
 
     /// <summary>Stores the send with whatever else is waiting, publishes it once committed, and answers.</summary>
     public async Task<SendResult> SendAsync(PendingSend send, CancellationToken ct)
     {
         var waiter = new Waiter(send, ct);
-        if (!queue.Writer.TryWrite(waiter))
+        if (Interlocked.Increment(ref waiting) > capacity)
         {
-            if (!stopping)
-            {
-                return SendResult.Failed(SendError.Overloaded, OverloadedRetryAfter);
-            }
-            // The writer has stopped (the instance is shutting down): this send is written on its own.
+            Interlocked.Decrement(ref waiting);
+            return SendResult.Failed(SendError.Overloaded, OverloadedRetryAfter);
+        }
+        if (!queues[WriterOf(send.ChatroomId)].Writer.TryWrite(waiter))
+        {
+            // The writers have stopped (the instance is shutting down): this send is written on its own.
+            Interlocked.Decrement(ref waiting);
             await WriteAsync([waiter]);
         }
         return await waiter.Completion.Task.WaitAsync(ct);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(queues.Select(queue => Task.Run(() => RunWriterAsync(queue.Reader, stoppingToken), CancellationToken.None)));
+
+    private async Task RunWriterAsync(ChannelReader<Waiter> queue, CancellationToken stoppingToken)
     {
         try
         {
-            while (await queue.Reader.WaitToReadAsync(stoppingToken))
+            while (await queue.WaitToReadAsync(stoppingToken))
             {
-                await WriteAsync(Take());
+                await WriteAsync(Take(queue));
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -69,19 +92,25 @@ public sealed partial class SendBatcher(IServiceScopeFactory scopes, ChatEvents 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        stopping = true;
-        queue.Writer.TryComplete();
-        while (queue.Reader.Count > 0)
+        foreach (var queue in queues)
         {
-            await WriteAsync(Take());
+            queue.Writer.TryComplete();
         }
+        await Task.WhenAll(queues.Select(async queue =>
+        {
+            while (queue.Reader.Count > 0)
+            {
+                await WriteAsync(Take(queue.Reader));
+            }
+        }));
     }
 
-    private List<Waiter> Take()
+    private List<Waiter> Take(ChannelReader<Waiter> queue)
     {
-        var batch = new List<Waiter>(Math.Min(batchSize, queue.Reader.Count));
-        while (batch.Count < batchSize && queue.Reader.TryRead(out var waiter))
+        var batch = new List<Waiter>(Math.Min(batchSize, queue.Count));
+        while (batch.Count < batchSize && queue.TryRead(out var waiter))
         {
+            Interlocked.Decrement(ref waiting);
             if (waiter.Cancellation.IsCancellationRequested)
             {
                 waiter.Completion.TrySetCanceled(waiter.Cancellation); // its caller has gone: nothing stored

@@ -33,6 +33,11 @@ public sealed class LimitsOptions
     /// <summary>Most sends an instance stores in one transaction (group commit): its writer takes whatever is waiting, up to this many.</summary>
     public int SendBatchSize { get; set; } = 64;
     /// <summary>
+    /// Writers of an instance that store batches at once, each for its share of the conversations (one on SQLite).
+    /// More keep more commits in flight while each waits for its fsync; each costs a database connection.
+    /// </summary>
+    public int SendWriters { get; set; } = 4;
+    /// <summary>
     /// Most sends that may wait for an instance's writer; a send past it is not queued and answers at once: 503 problem
     /// details with <c>Retry-After</c> on REST, an <c>error</c> with code <c>unavailable</c> on a socket.
     /// </summary>

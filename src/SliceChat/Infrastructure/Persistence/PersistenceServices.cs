@@ -15,12 +15,14 @@ public static class PersistenceServices
         var postgres = builder.Configuration.GetConnectionString("Postgres");
         if (!string.IsNullOrWhiteSpace(postgres))
         {
-            builder.Services.AddDbContextPool<ChatDbContext, PostgresChatDbContext>(o => o.UseNpgsql(postgres));
+            builder.Services.AddDbContextPool<ChatDbContext, PostgresChatDbContext>(o => o.UseNpgsql(postgres).AddInterceptors(new PreparedStatements()));
         }
         else
         {
             var path = Path.Combine(DataDirectory(builder), "slicechat.db");
             builder.Services.AddDbContextPool<ChatDbContext, SqliteChatDbContext>(o => o.UseSqlite($"Data Source={path};Default Timeout=30"));
+            // SQLite writes one transaction at a time: more send writers would only queue on its lock.
+            builder.Services.PostConfigure<Limits.LimitsOptions>(o => o.SendWriters = 1);
         }
         builder.Services.AddScoped<SeqAllocator>();
         return builder;
@@ -63,6 +65,8 @@ public static class PersistenceServices
             return;
         }
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({MigrationLockKey})");
+        // The history table first: on an empty database EF's migrator probes it with a query that fails and logs an error.
+        await db.GetService<Microsoft.EntityFrameworkCore.Migrations.IHistoryRepository>().CreateIfNotExistsAsync();
         await db.Database.MigrateAsync();
         // On failure the lock goes with the connection; an unlock then would only hide the migration's error.
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLockKey})");

@@ -11,8 +11,8 @@ namespace SliceChat.Tests.Features.Messages;
 
 /// <summary>
 /// Group commit: concurrent sends share transactions. To put chosen sends in one batch, a test holds
-/// the write lock that the writer's current batch needs (a room's row on PostgreSQL, the database on
-/// SQLite), lets the sends queue up behind it, and then lets go.
+/// the write lock that a writer's current batch needs (a room's row on PostgreSQL, the database on
+/// SQLite), lets sends to conversations of that writer queue up behind it, and then lets go.
 /// </summary>
 public abstract class SendBatchingTests(AppFixture fixture)
 {
@@ -70,8 +70,8 @@ public abstract class SendBatchingTests(AppFixture fixture)
     {
         var me = await Api.RegisterAsync();
         var blocker = await Api.CreateRoomAsync(me);
-        var room = await Api.CreateRoomAsync(me);
         var batcher = fixture.App.Services.GetRequiredService<SendBatcher>();
+        var room = await CreateRoomOfWriterAsync(Api, batcher, blocker, me);
 
         Task<HttpResponseMessage> held;
         HttpResponseMessage[] twins;
@@ -103,10 +103,10 @@ public abstract class SendBatchingTests(AppFixture fixture)
         var me = await Api.RegisterAsync();
         var other = await Api.RegisterAsync();
         var blocker = await Api.CreateRoomAsync(me);
-        var kept = await Api.CreateRoomAsync(me, false, other.Id);
-        var alsoKept = await Api.CreateRoomAsync(me);
-        var doomed = await Api.CreateRoomAsync(me, false, other.Id);
         var batcher = fixture.App.Services.GetRequiredService<SendBatcher>();
+        var kept = await CreateRoomOfWriterAsync(Api, batcher, blocker, me, other.Id);
+        var alsoKept = await CreateRoomOfWriterAsync(Api, batcher, blocker, me);
+        var doomed = await CreateRoomOfWriterAsync(Api, batcher, blocker, me, other.Id);
 
         Task<HttpResponseMessage> held;
         HttpResponseMessage[] sent;
@@ -150,8 +150,8 @@ public abstract class SendBatchingTests(AppFixture fixture)
     {
         var me = await Api.RegisterAsync();
         var blocker = await Api.CreateRoomAsync(me);
-        var room = await Api.CreateRoomAsync(me);
         var batcher = fixture.App.Services.GetRequiredService<SendBatcher>();
+        var room = await CreateRoomOfWriterAsync(Api, batcher, blocker, me);
         await using var socket = await ChatSocket.ConnectAsync(fixture.App, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), me.AccessToken);
         await socket.NextAsync("ready");
 
@@ -204,6 +204,19 @@ public abstract class SendBatchingTests(AppFixture fixture)
         await (await Api.As(me).PostAsync(MessagesOf(room), new { content = "cut after commit", client_message_id = "lost-answer-1" })).ShouldHaveStatus(HttpStatusCode.OK);
         await Api.PostMessageAsync(me, room, "next", "next-1");
         (await socket.NextAsync("message.created"))["seq"]!.GetValue<long>().ShouldBe(2);
+    }
+
+    /// <summary>A new room whose messages the same writer stores as <paramref name="blocker"/>'s, so a held batch of that writer holds its sends too.</summary>
+    protected static async Task<Guid> CreateRoomOfWriterAsync(Api api, SendBatcher batcher, Guid blocker, Account owner, params Guid[] memberIds)
+    {
+        while (true)
+        {
+            var room = await api.CreateRoomAsync(owner, false, memberIds);
+            if (batcher.WriterOf(room) == batcher.WriterOf(blocker))
+            {
+                return room;
+            }
+        }
     }
 
     /// <summary>Starts a send and waits until the writer has taken it into a batch (which then waits for the hold).</summary>
@@ -295,7 +308,7 @@ public sealed class PostgresSendBatchingTests(PostgresApp app) : SendBatchingTes
         var rooms = new List<Guid>();
         for (var i = 0; i < 4; i++)
         {
-            rooms.Add(await api.CreateRoomAsync(senders[0], false, senders.Skip(1).Select(s => s.Id).ToArray()));
+            rooms.Add(await CreateRoomOfWriterAsync(api, batcher, blocker, senders[0], [.. senders.Skip(1).Select(s => s.Id)]));
         }
         foreach (var sender in senders)
         {
@@ -341,11 +354,11 @@ public sealed class PostgresSendBatchingTests(PostgresApp app) : SendBatchingTes
         var apiB = new Api(b.CreateClient());
         var me = await apiA.RegisterAsync();
         var blocker = await apiA.CreateRoomAsync(me);
-        var shared = await apiA.CreateRoomAsync(me);
-        var onlyA = await apiA.CreateRoomAsync(me);
-        var onlyB = await apiA.CreateRoomAsync(me);
         var batcherA = a.Services.GetRequiredService<SendBatcher>();
         var batcherB = b.Services.GetRequiredService<SendBatcher>();
+        var shared = await CreateRoomOfWriterAsync(apiA, batcherA, blocker, me);
+        var onlyA = await CreateRoomOfWriterAsync(apiA, batcherA, blocker, me);
+        var onlyB = await CreateRoomOfWriterAsync(apiA, batcherA, blocker, me); // the same writers on both instances
 
         Task<HttpResponseMessage> heldA, heldB;
         HttpResponseMessage[] fromA, fromB;
@@ -380,6 +393,38 @@ public sealed class PostgresSendBatchingTests(PostgresApp app) : SendBatchingTes
         room["last_seq"]!.GetValue<long>().ShouldBe(1); // the failed batch's claim was rolled back: no gap
         var page = await (await apiA.As(me).GetAsync(MessagesOf(shared))).Json();
         page["items"]!.AsArray().Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task AHeldBatch_HoldsOnlyItsWritersConversations_SendsToAnotherWritersAreStoredMeanwhile()
+    {
+        var me = await Api.RegisterAsync();
+        var batcher = app.App.Services.GetRequiredService<SendBatcher>();
+        var blocker = await Api.CreateRoomAsync(me);
+        var sameWriter = await CreateRoomOfWriterAsync(Api, batcher, blocker, me);
+        Guid otherWriter;
+        do
+        {
+            otherWriter = await Api.CreateRoomAsync(me);
+        }
+        while (batcher.WriterOf(otherWriter) == batcher.WriterOf(blocker));
+
+        await using (var hold = await WriteHold.TakeAsync(app.App, blocker))
+        {
+            var held = await StallWriterAsync(batcher, () => Api.As(me).PostAsync(MessagesOf(blocker), new { content = "held" }));
+            var waiting = Api.As(me).PostAsync(MessagesOf(sameWriter), new { content = "behind the held batch" });
+            await Until(() => batcher.Waiting == 1);
+
+            // Stored and answered while the other writer's batch still waits for its lock.
+            var stored = await Api.PostMessageAsync(me, otherWriter, "meanwhile");
+            stored["seq"]!.GetValue<long>().ShouldBe(1);
+            held.IsCompleted.ShouldBeFalse();
+            waiting.IsCompleted.ShouldBeFalse();
+
+            await hold.ReleaseAsync();
+            await (await held).ShouldHaveStatus(HttpStatusCode.Created);
+            await (await waiting).ShouldHaveStatus(HttpStatusCode.Created);
+        }
     }
 
     private static int WaitingForLocks(ChatDbContext db) =>
