@@ -365,6 +365,22 @@ public sealed class AttachmentsTests(PostgresApp fixture) : IClassFixture<Postgr
     }
 
     [Fact]
+    public async Task DeleteAccount_DeletesItsUnusedUploads_KeepsThoseOfItsMessages()
+    {
+        var (owner, room) = await RoomAsync();
+        var leaver = await Api.RegisterAsync();
+        await (await Api.As(leaver).PostAsync(ApiRoutes.Fill(ApiRoutes.JoinChatroom, room))).ShouldHaveStatus(HttpStatusCode.OK);
+        var unused = Guid.Parse((await Api.UploadedAsync(leaver, Text, "draft.txt"))["id"].Text());
+        var used = await Api.UploadedAsync(leaver, Text, "kept.txt");
+        await (await Api.As(leaver).PostAsync(Messages(room), new { content = "k", attachment_ids = new[] { used["id"].Text() } })).ShouldHaveStatus(HttpStatusCode.Created);
+
+        await (await Api.As(leaver).DeleteAsync(ApiRoutes.Me, new { current_password = Api.Password })).ShouldHaveStatus(HttpStatusCode.NoContent);
+
+        Uploads.StoredFiles(fixture.App).ShouldNotContain(unused.ToString("N"));
+        (await Uploads.GetAsync(Api, owner, used["url"].Text())).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task Sweep_DeletesUnusedUploadsPastTheirHours_KeepsUsedAndRecentOnes()
     {
         var (owner, room) = await RoomAsync();
