@@ -12,6 +12,10 @@ public sealed class Endpoint(AttachmentFiles files) : Endpoint<Request, Results<
     public override void Configure()
     {
         Get(ApiRoutes.Attachment);
+        Options(b => b.Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .Produces(StatusCodes.Status206PartialContent, contentType: "application/octet-stream")
+            .Produces(StatusCodes.Status304NotModified)
+            .ProducesProblem(StatusCodes.Status404NotFound));
         Summary(s =>
         {
             s.Summary = "Download an attachment";

@@ -12,6 +12,9 @@ public sealed class Endpoint(AttachmentFiles files) : Endpoint<Request, Results<
     public override void Configure()
     {
         Get(ApiRoutes.AttachmentThumbnail);
+        Options(b => b.Produces(StatusCodes.Status200OK, contentType: "image/jpeg", additionalContentTypes: ["image/png"])
+            .Produces(StatusCodes.Status304NotModified)
+            .ProducesProblem(StatusCodes.Status404NotFound));
         Summary(s => s.Summary = $"An image attachment's thumbnail: a JPEG or PNG at most {AttachmentImages.ThumbnailMaxSide} px on its longer side (404 for other files)");
     }
 

@@ -10,7 +10,14 @@ using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Features.Attachments.Upload;
 
-public sealed record Request : CallerRequest;
+public sealed record Request : CallerRequest
+{
+    /// <summary>
+    /// For the OpenAPI document only: the part is streamed by the handler (form binding is off, so this stays
+    /// null and the file is never buffered).
+    /// </summary>
+    public IFormFile? File { get; init; }
+}
 
 /// <summary>
 /// One multipart part <c>file</c>, streamed to the store as it arrives (never held whole): its type decided from its
