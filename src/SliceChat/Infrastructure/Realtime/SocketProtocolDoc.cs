@@ -16,8 +16,10 @@ public static class SocketProtocolDoc
         user_id, username}`; `read {chatroom_id, user_id, seq}`; `member.joined` / `member.left {chatroom_id, user_id,
         username}`; `chatroom.deleted {chatroom_id}`; `pong`; `error {code, message, client_message_id?}`.
 
-        Client → server: `{recipient_id, content, client_message_id?}` (a DM); `{content, client_message_id?}` on a room
-        socket; `{type: "message.send", chatroom_id, content, client_message_id?}`; `{type: "typing", chatroom_id}`;
+        Client → server: `{recipient_id, content, client_message_id?, attachment_ids?}` (a DM); `{content,
+        client_message_id?, attachment_ids?}` on a room socket; `{type: "message.send", chatroom_id, content,
+        client_message_id?, attachment_ids?}` (`attachment_ids`: at most 10 of the user's unused uploads; `content` may
+        then be empty); `{type: "typing", chatroom_id}`;
         `{type: "read", chatroom_id, seq}`; `{type: "sync", chatroom_id, after_seq}` (replays what was missed, then live
         events continue in order); `{type: "auth", token}` (a fresh access token extends the socket); `{type: "ping"}`.
 

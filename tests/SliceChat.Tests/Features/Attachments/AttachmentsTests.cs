@@ -421,6 +421,13 @@ public sealed class AttachmentsTests(PostgresApp fixture) : IClassFixture<Postgr
         error["code"].Text().ShouldBe("validation_failed");
         error["message"].Text().ShouldContain("attachment_ids");
         error["client_message_id"].Text().ShouldBe("s-2");
+
+        // A room socket's untyped send may carry attachments alone.
+        var second = await Api.UploadedAsync(owner, Text, "room-socket.txt");
+        await using var roomSocket = await ChatSocket.ConnectAsync(fixture.App, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), owner.AccessToken);
+        await roomSocket.NextAsync("ready");
+        await roomSocket.SendAsync(new { attachment_ids = new[] { second["id"].Text() } });
+        (await roomSocket.NextAsync("message.created"))["attachments"]![0]!["id"].Text().ShouldBe(second["id"].Text());
     }
 
     [Fact]
