@@ -67,6 +67,21 @@ public sealed class AttachmentsTests(PostgresApp fixture) : IClassFixture<Postgr
         image.Width.ShouldBeLessThanOrEqualTo(107);
     }
 
+    [Theory]
+    [InlineData("gif", "image/gif")]
+    [InlineData("webp", "image/webp")]
+    public async Task Upload_GifAndWebp_AreImagesWithPngThumbnails(string format, string contentType)
+    {
+        var owner = await Api.RegisterAsync();
+        var attachment = await Api.UploadedAsync(owner, Uploads.Encoded(format, 640, 480), $"pic.{format}");
+        attachment["content_type"].Text().ShouldBe(contentType);
+        (attachment["width"]!.GetValue<int>(), attachment["height"]!.GetValue<int>()).ShouldBe((640, 480));
+        var thumbnail = await Uploads.GetAsync(Api, owner, attachment["thumbnail_url"].Text());
+        thumbnail.Content.Headers.ContentType!.MediaType.ShouldBe("image/png");
+        using var image = SixLabors.ImageSharp.Image.Load(await thumbnail.Content.ReadAsByteArrayAsync());
+        (image.Width, image.Height).ShouldBe((320, 240));
+    }
+
     [Fact]
     public async Task Upload_TypeComesFromTheBytes_NotTheLyingHeaderOrName()
     {

@@ -62,6 +62,21 @@ public static class Uploads
         return stream.ToArray();
     }
 
+    public static byte[] Encoded(string format, int width, int height)
+    {
+        using var image = new Image<Rgba32>(width, height, new Rgba32(10, 200, 90, 255));
+        using var stream = new MemoryStream();
+        if (format == "gif")
+        {
+            image.SaveAsGif(stream);
+        }
+        else
+        {
+            image.SaveAsWebp(stream);
+        }
+        return stream.ToArray();
+    }
+
     /// <summary>A PNG of a few dozen bytes whose header declares <paramref name="width"/> x <paramref name="height"/> pixels (a decompression bomb's shape).</summary>
     public static byte[] PngDeclaring(int width, int height)
     {
