@@ -67,6 +67,24 @@ as_root() {
   if [[ "$(id -u)" == 0 ]]; then "$@"; else sudo "$@"; fi
 }
 
+# Installs Debian packages quietly (the log is shown only on failure); a policy keeps their init scripts from
+# starting services, such as a system-wide redis on 6379.
+apt_install() {
+  local policy_rc=/usr/sbin/policy-rc.d created_policy=0 apt_log apt_rc=0
+  if [[ ! -e "$policy_rc" ]]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy_rc" >/dev/null
+    as_root chmod +x "$policy_rc"
+    created_policy=1
+  fi
+  apt_log="$(mktemp /tmp/slicechat-apt.XXXXXX.log)"
+  { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+  } >"$apt_log" 2>&1 || apt_rc=$?
+  [[ "$created_policy" == 1 ]] && as_root rm -f "$policy_rc"
+  if [[ "$apt_rc" != 0 ]]; then cat "$apt_log" >&2; rm -f "$apt_log"; log "installing $* failed"; exit 1; fi
+  rm -f "$apt_log"
+}
+
 free_port() {
   python3 - <<'PY'
 import socket
@@ -77,26 +95,17 @@ s.close()
 PY
 }
 
-# --- redis-server install ------------------------------------------------------------------
-if [[ -z "${SLICECHAT_TEST_REDIS:-}" ]] && ! command -v redis-server >/dev/null 2>&1; then
-  log "redis-server not found; installing it via apt-get"
-  # Keep the package's init script from starting a system-wide redis on 6379.
-  policy_rc=/usr/sbin/policy-rc.d created_policy=0
-  if [[ ! -e "$policy_rc" ]]; then
-    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy_rc" >/dev/null
-    as_root chmod +x "$policy_rc"
-    created_policy=1
-  fi
-  apt_log="$(mktemp /tmp/slicechat-apt.XXXXXX.log)"
-  apt_rc=0
-  { as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server
-  } >"$apt_log" 2>&1 || apt_rc=$?
-  [[ "$created_policy" == 1 ]] && as_root rm -f "$policy_rc"
-  if [[ "$apt_rc" != 0 ]]; then cat "$apt_log" >&2; rm -f "$apt_log"; log "installing redis-server failed"; exit 1; fi
-  rm -f "$apt_log"
-  command -v redis-server >/dev/null 2>&1 || { log "redis-server still not on PATH after install"; exit 1; }
-fi
+# --- packages ------------------------------------------------------------------------------
+# ensure_package COMMAND PACKAGE: installs Debian's PACKAGE unless COMMAND is found (also in /usr/sbin).
+ensure_package() {
+  local command="$1" package="$2"
+  PATH="$PATH:/usr/sbin:/sbin" command -v "$command" >/dev/null 2>&1 && return 0
+  log "$command not found; installing $package via apt-get"
+  apt_install "$package"
+  PATH="$PATH:/usr/sbin:/sbin" command -v "$command" >/dev/null 2>&1 || { log "$command still not found after installing $package"; exit 1; }
+}
+
+if [[ -z "${SLICECHAT_TEST_REDIS:-}" ]]; then ensure_package redis-server redis-server; fi
 
 # --- PostgreSQL ----------------------------------------------------------------------------
 if [[ -n "${SLICECHAT_TEST_POSTGRES:-}" ]]; then

@@ -3,13 +3,16 @@
 #
 #   scripts/test.sh [extra dotnet test args, e.g. --filter FullyQualifiedName~Rooms]
 #
-# Starts a throwaway PostgreSQL 15 and redis-server on free loopback ports (unless
+# Installs redis-server and nginx from Debian's packages when missing, starts a throwaway
+# PostgreSQL 15 and redis-server on free loopback ports (unless
 # SLICECHAT_TEST_POSTGRES / SLICECHAT_TEST_REDIS are already set), runs `dotnet test`,
 # tears everything down again and prints "N passed, M failed[, K skipped]" as the last line.
 #
 # Environment knobs:
 #   SLICECHAT_TEST_POSTGRES       use this Npgsql connection string instead of starting PostgreSQL
 #   SLICECHAT_TEST_REDIS          use this redis endpoint (host:port) instead of starting redis-server
+#   SLICECHAT_TEST_CHROMIUM       the Chromium the browser tests drive (default: /usr/bin/chromium, from
+#                                 Debian's chromium package, installed when missing)
 #   SLICECHAT_TEST_RESULTS_DIR    where the .trx goes (default: <repo>/TestResults; stale *.trx there are removed)
 #   PG_BIN                        PostgreSQL binaries (default: /usr/lib/postgresql/15/bin)
 set -euo pipefail
@@ -19,6 +22,14 @@ RESULTS_DIR="${SLICECHAT_TEST_RESULTS_DIR:-$REPO_ROOT/TestResults}"
 
 # shellcheck source=servers.sh
 source "$REPO_ROOT/scripts/servers.sh"
+# The cluster tests put a real nginx in front of app instances (scripts/cluster.sh).
+ensure_package nginx nginx
+
+# --- chromium, for the web client's browser tests ---------------------------------------------
+if [[ ! -x "${SLICECHAT_TEST_CHROMIUM:-/usr/bin/chromium}" ]]; then
+  log "chromium not found; installing it via apt-get"
+  apt_install chromium
+fi
 
 # --- tests ---------------------------------------------------------------------------------
 cd "$REPO_ROOT"

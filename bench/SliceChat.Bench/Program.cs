@@ -3,8 +3,9 @@
 //   2. a failed login of an unknown user, against one with a wrong password (they must look alike);
 //   3. end-to-end latency of a REST post on instance A to a socket on instance B (idle system),
 //      against the REST post's own round trip.
-// With the argument `sends [runs]`: sends per second of 8 concurrent REST senders over 10 rooms (SendThroughput.cs).
-// With the argument `attachments [runs]`: upload and download MB/s of a 10 MiB attachment (AttachmentThroughput.cs).
+// With the argument `sends [runs]`: sends per second of 8 concurrent REST senders over 10 rooms (SendThroughput.cs);
+// `presence-cost [sockets]`: Redis commands per socket open and close and per renewal round (PresenceCost.cs);
+// `attachments [runs]`: upload and download MB/s of a 10 MiB attachment (AttachmentThroughput.cs).
 // Two app instances run in this process on real Kestrel ports, over the PostgreSQL and Redis
 // that bench/run.sh starts. Prints medians (p50), p99 and ratios as a Markdown table.
 using System.Diagnostics;
@@ -59,13 +60,23 @@ internal static class Benchmarks
             await new NpgsqlCommand($"CREATE DATABASE \"{database}\"", admin).ExecuteNonQueryAsync();
         }
         var connectionString = new NpgsqlConnectionStringBuilder(postgres) { Database = database }.ConnectionString;
-        if (args is ["idle-sockets", ..var rest])
+        async Task DropDatabaseAsync()
         {
-            await IdleSockets.RunAsync(connectionString, redis, rest is [var count] ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : 3000);
             NpgsqlConnection.ClearAllPools();
             await using var drop = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(postgres) { Database = "postgres" }.ConnectionString);
             await drop.OpenAsync();
             await new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", drop).ExecuteNonQueryAsync();
+        }
+        if (args is ["presence-cost", ..var sizes])
+        {
+            await PresenceCost.RunAsync(connectionString, redis, sizes is [var size] ? int.Parse(size, System.Globalization.CultureInfo.InvariantCulture) : 10_000);
+            await DropDatabaseAsync();
+            return;
+        }
+        if (args is ["idle-sockets", ..var rest])
+        {
+            await IdleSockets.RunAsync(connectionString, redis, rest is [var count] ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : 3000);
+            await DropDatabaseAsync();
             return;
         }
 

@@ -4,11 +4,14 @@ using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Messaging;
 using SliceChat.Infrastructure.Network;
+using SliceChat.Infrastructure.Notifications;
 using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Persistence;
+using SliceChat.Infrastructure.Presence;
 using SliceChat.Infrastructure.Realtime;
 using SliceChat.Infrastructure.Security;
 using SliceChat.Infrastructure.Slices;
+using SliceChat.Infrastructure.WebClient;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -22,6 +25,8 @@ builder.AddAccounts();
 builder.AddConversations();
 builder.AddAttachments();
 builder.AddRealtime();
+builder.AddPresence();
+builder.AddNotifications();
 builder.AddOperations();
 
 var app = builder.Build();
@@ -30,6 +35,7 @@ await app.Services.MigrateDatabaseAsync();
 
 app.UseNetwork();
 app.UseSlices();
+app.UseWebClient();
 app.UseRequestBodyLimit();
 app.UseRealtime();
 app.UseAuthentication();

@@ -22,6 +22,7 @@ public static partial class ApiRoutes
     public const string Session = "/api/v1/users/me/sessions/{id:guid}";
     public const string Users = "/api/v1/users";
     public const string User = "/api/v1/users/{id:guid}";
+    public const string UsersPresence = "/api/v1/users/presence";
 
     public const string Chatrooms = "/api/v1/chatrooms";
     public const string Chatroom = "/api/v1/chatrooms/{id:guid}";
@@ -32,6 +33,7 @@ public static partial class ApiRoutes
     public const string Member = "/api/v1/chatrooms/{id:guid}/members/{user_id}";
     public const string ChatroomMessages = "/api/v1/chatrooms/{id:guid}/messages";
     public const string ReadMarker = "/api/v1/chatrooms/{id:guid}/read";
+    public const string Membership = "/api/v1/chatrooms/{id:guid}/membership";
 
     public const string DirectMessages = "/api/v1/messages/dm";
     public const string DirectHistory = "/api/v1/messages/dm/{user_id:guid}";

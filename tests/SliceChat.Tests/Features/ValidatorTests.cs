@@ -152,4 +152,30 @@ public sealed class ValidatorTests
         new SliceChat.Features.Users.DeleteMe.Validator().TestValidate(new SliceChat.Features.Users.DeleteMe.Request())
             .ShouldHaveValidationErrorFor(r => r.CurrentPassword);
     }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("not-a-uuid")]
+    [InlineData("01a2017d-cb02-70f5-9fff-8ebbdec903a7,nope")]
+    [InlineData("01a2017d-cb02-70f5-9fff-8ebbdec903a7,01a2017d-cb02-70f5-9fff-8ebbdec903a8,01a2017d-cb02-70f5-9fff-8ebbdec903a9")]
+    public void UsersPresence_RefusesMissingMalformedOrTooManyIds(string? ids) =>
+        new SliceChat.Features.Users.Presence.Validator(Options.Create(new SliceChat.Infrastructure.Presence.PresenceOptions { MaxIds = 2 }))
+            .TestValidate(new SliceChat.Features.Users.Presence.Request { Ids = ids })
+            .ShouldHaveValidationErrorFor(r => r.Ids);
+
+    [Fact]
+    public void UsersPresence_AcceptsUpToMaxIds_WithSpaces() =>
+        new SliceChat.Features.Users.Presence.Validator(Options.Create(new SliceChat.Infrastructure.Presence.PresenceOptions { MaxIds = 2 }))
+            .TestValidate(new SliceChat.Features.Users.Presence.Request { Ids = "01a2017d-cb02-70f5-9fff-8ebbdec903a7, 01a2017d-cb02-70f5-9fff-8ebbdec903a8" })
+            .ShouldNotHaveAnyValidationErrors();
+
+    [Fact]
+    public void Mute_NeedsMuted()
+    {
+        new SliceChat.Features.Chatrooms.Mute.Validator().TestValidate(new SliceChat.Features.Chatrooms.Mute.Request())
+            .ShouldHaveValidationErrorFor(r => r.Muted);
+        new SliceChat.Features.Chatrooms.Mute.Validator().TestValidate(new SliceChat.Features.Chatrooms.Mute.Request { Muted = false })
+            .ShouldNotHaveAnyValidationErrors();
+    }
 }

@@ -99,7 +99,7 @@ public abstract class FuzzTests(AppFixture app, ITestOutputHelper output)
             }
         }
 
-        output.WriteLine($"seed {seed}: {classes.Values.Sum()} frames over 8 frame types in {clock.Elapsed.TotalSeconds:F1} s");
+        output.WriteLine($"seed {seed}: {classes.Values.Sum()} frames over 10 frame types in {clock.Elapsed.TotalSeconds:F1} s");
         output.WriteLine("classes: " + string.Join(", ", classes.OrderBy(c => c.Key).Select(c => $"{c.Key} {c.Value}")));
         output.WriteLine("error codes: " + string.Join(", ", errorCodes.Select(c => $"{c.Key} x{c.Value}")));
         failures.ShouldBeEmpty(Report(failures));

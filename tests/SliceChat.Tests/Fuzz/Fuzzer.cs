@@ -99,7 +99,7 @@ public sealed class Fuzzer(int seed, int overlongChars, int maxDepth)
         InputClass.DeepNesting => DeepNesting(),
         InputClass.HugeNumber => Raw(Pick(["1e400", "-1e400", "99999999999999999999999999999", "9223372036854775808", "-9223372036854775809", "1" + new string('0', 5000)])),
         InputClass.NegativeNumber => Raw(Pick(["-1", "-9223372036854775808", "-2147483649"])),
-        InputClass.Fraction => Raw(Pick(["1.5", "1e2", "0.0000001", "-0"])),
+        InputClass.Fraction => Raw(Pick(["1.5", "1e2", "0.0000001", "-0.0"])), // not "-0": that is the integer 0 in JSON
         InputClass.NotUuid => kind == FieldKind.UuidArray ? Raw($"[{Encoding.UTF8.GetString(Json(Pick(NotUuids)))}]") : Json(Pick(NotUuids)),
         InputClass.OverlongString => Json(Pick([new string('x', overlongChars), string.Concat(Enumerable.Repeat("é", overlongChars / 2)), new string(' ', overlongChars)])),
         InputClass.ControlCharacters => Chance(0.5)

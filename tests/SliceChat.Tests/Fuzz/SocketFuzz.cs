@@ -32,12 +32,12 @@ public sealed class SocketFuzz(Fuzzer fuzz, Guid room, Guid partner, string toke
             var t when t == typeof(Guid) => FieldKind.Uuid,
             var t when t == typeof(long) => FieldKind.WholeNumber,
             var t when t == typeof(string) => FieldKind.Text,
-            var t when t == typeof(IReadOnlyList<Guid>) => FieldKind.UuidArray,
+            var t when t == typeof(List<Guid>) || t == typeof(IReadOnlyList<Guid>) => FieldKind.UuidArray,
             var t => throw new NotSupportedException($"{p.Name}: no fuzz values for {t}"),
         });
 
     private static readonly string[] UnknownTypes =
-        ["PING", "ping ", " ping", "message.send\u0000", "message", "", "typing.start", "presence.subscribe", "\u00e9", new string('t', 2000)];
+        ["PING", "ping ", " ping", "message.send\u0000", "message", "", "typing.start", "presence", "\u00e9", new string('t', 2000)];
 
     /// <summary>
     /// One valid-looking frame per type the protocol lists (the untyped DM and room sends included), and the socket
@@ -53,6 +53,8 @@ public sealed class SocketFuzz(Fuzzer fuzz, Guid room, Guid partner, string toke
         ("sync", null, [("type", "sync"), ("chatroom_id", room), ("after_seq", 0)]),
         ("auth", null, [("type", "auth"), ("token", token)]),
         ("ping", null, [("type", "ping")]),
+        ("presence.subscribe", null, [("type", "presence.subscribe"), ("user_ids", new[] { partner })]),
+        ("presence.unsubscribe", null, [("type", "presence.unsubscribe"), ("user_ids", new[] { partner })]),
     ];
 
     public IEnumerable<FrameCase> Cases(int perTemplate)

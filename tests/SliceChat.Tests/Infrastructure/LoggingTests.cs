@@ -61,3 +61,41 @@ public sealed class LoggingTests(PostgresApp app) : IClassFixture<PostgresApp>
         }
     }
 }
+
+/// <summary>With <c>Logging:Console:FormatterName=json</c>, an instance logs one JSON object a line, with its request's trace id.</summary>
+public sealed class JsonLogTests : IDisposable
+{
+    private readonly string database = TestServers.CreatePostgresDatabase();
+
+    [Fact]
+    public async Task JsonConsoleLogs_EveryLineIsJson_RequestLinesAndTheProblemCarryTheCallersTraceId()
+    {
+        var settings = AppProcess.Settings(database, "test-" + Guid.NewGuid().ToString("N")[..8]);
+        settings["Logging:Console:FormatterName"] = "json";
+        settings["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information"; // a line per request start and end
+        await using var instance = await AppProcess.StartAsync(settings);
+        using var http = new HttpClient { BaseAddress = instance.Address };
+        var traceId = System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/nothing-here");
+        request.Headers.Add("traceparent", $"00-{traceId}-{System.Diagnostics.ActivitySpanId.CreateRandom().ToHexString()}-01");
+
+        var problem = await (await http.SendAsync(request)).ShouldBeProblem(System.Net.HttpStatusCode.NotFound);
+
+        problem["trace_id"].Text().ShouldBe(traceId);
+        problem.AsObject().ContainsKey("traceId").ShouldBeFalse();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        List<System.Text.Json.Nodes.JsonNode> lines;
+        do
+        {
+            await Task.Delay(200);
+            lines = [.. instance.Output.Where(l => l.Length > 0).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!)]; // throws on a line that is not JSON
+        }
+        while (!lines.Any(l => l.ToJsonString().Contains(traceId, StringComparison.Ordinal)) && DateTime.UtcNow < deadline);
+        lines.ShouldAllBe(l => l["Timestamp"] != null && l["LogLevel"] != null && l["Category"] != null && l["Message"] != null);
+        var requestLines = lines.Where(l => l["Scopes"]!.AsArray().Any(s => s!["RequestPath"] != null && s["RequestPath"].Text() == "/api/v1/nothing-here")).ToList();
+        requestLines.Count.ShouldBeGreaterThanOrEqualTo(2); // request starting, request finished
+        requestLines.ShouldAllBe(l => l["Scopes"]!.AsArray().Any(s => s!["TraceId"] != null && s["TraceId"].Text() == traceId));
+    }
+
+    public void Dispose() => TestServers.DropPostgresDatabase(database);
+}

@@ -78,6 +78,37 @@ public sealed class OperationsTests(PostgresApp app) : IClassFixture<PostgresApp
     }
 }
 
+public sealed class HealthWithRedisTests(ScaledOutApp app) : IClassFixture<ScaledOutApp>
+{
+    /// <summary>AspNetCore.HealthChecks.Redis 9.0.0 is built against StackExchange.Redis 2.7; it runs here on 3.x (a missing method would fail the check, and Redis would read degraded).</summary>
+    [Fact]
+    public async Task HealthReady_RedisUp_TheRedisPackageCheckPassesOnStackExchangeRedis3()
+    {
+        typeof(StackExchange.Redis.IConnectionMultiplexer).Assembly.GetName().Version!.Major.ShouldBeGreaterThanOrEqualTo(3);
+        typeof(HealthChecks.Redis.RedisHealthCheck).Assembly.GetName().Version!.Major.ShouldBe(9);
+        var response = await app.Api.GetAsync("/health/ready");
+        await response.ShouldHaveStatus(HttpStatusCode.OK);
+        var health = await response.Json();
+        health["status"].Text().ShouldBe("healthy");
+        health["checks"]!["redis"].Text().ShouldBe("healthy");
+        health["checks"]!["database"].Text().ShouldBe("healthy");
+    }
+}
+
+public sealed class HealthEmbeddedTests(SqliteApp app) : IClassFixture<SqliteApp>
+{
+    [Fact]
+    public async Task HealthReady_Embedded_NamesTheInProcessBus_NotRedis()
+    {
+        var response = await app.Api.GetAsync("/health/ready");
+        await response.ShouldHaveStatus(HttpStatusCode.OK);
+        var checks = (await response.Json())["checks"]!.AsObject();
+        checks["in-process bus"].Text().ShouldBe("healthy");
+        checks["database"].Text().ShouldBe("healthy");
+        checks.ContainsKey("redis").ShouldBeFalse();
+    }
+}
+
 public sealed class HealthWithoutDatabaseTests
 {
     [Fact]

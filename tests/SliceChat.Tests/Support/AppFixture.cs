@@ -62,8 +62,8 @@ public abstract class AppFixture : IAsyncLifetime
     /// A Kestrel instance whose sockets have small kernel send buffers, so that what a client does not read
     /// stays in the server's queues after a few frames.
     /// </summary>
-    public AppFactory StartInstanceWithSmallSendBuffers() =>
-        StartInstance(kestrel: true, configureHost: host => host.ConfigureServices(services =>
+    public AppFactory StartInstanceWithSmallSendBuffers(Action<Dictionary<string, string?>>? configure = null) =>
+        StartInstance(configure, kestrel: true, configureHost: host => host.ConfigureServices(services =>
             services.Configure<SocketTransportOptions>(o => o.CreateBoundListenSocket = endpoint =>
             {
                 var listener = SocketTransportOptions.CreateDefaultBoundListenSocket(endpoint);

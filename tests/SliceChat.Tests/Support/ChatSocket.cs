@@ -38,7 +38,11 @@ public sealed class ChatSocket : IAsyncDisposable
     }
 
     /// <summary>Over real TCP to a Kestrel instance; the token goes in the query string, as browsers send it.</summary>
-    public static async Task<ChatSocket> ConnectKestrelAsync(AppFactory app, string path, string token, bool autoRead = true, int? receiveBufferBytes = null)
+    public static Task<ChatSocket> ConnectKestrelAsync(AppFactory app, string path, string token, bool autoRead = true, int? receiveBufferBytes = null) =>
+        ConnectAsync(KestrelAddress(app, "ws"), path, token, autoRead, receiveBufferBytes);
+
+    /// <summary>Over real TCP to <paramref name="server"/> (ws://host:port); the token goes in the query string, as browsers send it.</summary>
+    public static async Task<ChatSocket> ConnectAsync(Uri server, string path, string token, bool autoRead = true, int? receiveBufferBytes = null)
     {
         var socket = new ClientWebSocket();
         if (receiveBufferBytes is { } size)
@@ -46,7 +50,7 @@ public sealed class ChatSocket : IAsyncDisposable
             socket.Options.SetBuffer(size, 4096);
         }
         var separator = path.Contains('?', StringComparison.Ordinal) ? '&' : '?';
-        await socket.ConnectAsync(new Uri(KestrelAddress(app, "ws"), $"{path}{separator}token={token}"), CancellationToken.None);
+        await socket.ConnectAsync(new Uri(server, $"{path}{separator}token={token}"), CancellationToken.None);
         return new ChatSocket(socket, autoRead);
     }
 

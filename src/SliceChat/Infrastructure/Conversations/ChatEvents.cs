@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SliceChat.Infrastructure.Messaging;
+using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Slices;
 
 namespace SliceChat.Infrastructure.Conversations;
@@ -10,7 +11,7 @@ namespace SliceChat.Infrastructure.Conversations;
 /// carries <see cref="FollowConversation"/>, which makes that user's sockets follow a conversation
 /// they just joined; leaving is seen on the conversation's own channel (member.left, chatroom.deleted).
 /// </summary>
-public sealed class ChatEvents(IMessageBus bus, ChannelNames channels)
+public sealed class ChatEvents(IMessageBus bus, ChannelNames channels, AppMetrics metrics)
 {
     public const string MessageCreated = "message.created";
     public const string MessageUpdated = "message.updated";
@@ -40,8 +41,11 @@ public sealed class ChatEvents(IMessageBus bus, ChannelNames channels)
 
     private sealed record TypeOnly(string Type);
 
-    public Task PublishAsync(Guid chatroomId, string type, object body) =>
-        bus.PublishAsync(channels.Conversation(chatroomId), Frame(type, body), ephemeral: type == Typing);
+    public Task PublishAsync(Guid chatroomId, string type, object body)
+    {
+        metrics.EventPublished();
+        return bus.PublishAsync(channels.Conversation(chatroomId), Frame(type, body), ephemeral: type == Typing);
+    }
 
     /// <param name="lastSeq">The conversation's newest seq when the user joined: their sockets deliver what comes after.</param>
     /// <remarks>

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Attachments;
+using SliceChat.Infrastructure.Notifications;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 
@@ -21,7 +22,7 @@ public sealed record PendingSend(Guid ChatroomId, Guid SenderId, string SenderNa
 /// A send whose attachments cannot be claimed fails alone (<see cref="SendError.AttachmentsUnavailable"/>), before
 /// any seq is taken. A batch without attachments pays nothing for them.
 /// </summary>
-public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, AttachmentClaims attachments)
+public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, NotificationOutbox notifications, AttachmentClaims attachments)
 {
     /// <summary>
     /// Stores <paramref name="sends"/> in one transaction, filling <paramref name="results"/> (one per
@@ -119,32 +120,24 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Attachment
         // Ids now, seqs once the rooms are claimed: the k-th of a room's n new messages is n - k before its newest.
         var now = Clock.Now();
         var drafts = fresh.ToDictionary(i => i, i => (Message: NewMessage(sends[i], 0, now), FromEnd: countOf[sends[i].ChatroomId] - ordinal[i]));
-        // After the insert, in its transaction: a claim another instance took meanwhile throws, and the batch is written send by send.
-        async Task ClaimAttachmentsAsync(Dictionary<Guid, long> lastSeqs)
+        // Offline notifications' outbox rows and attachment claims share the batch's transaction; without either, nothing changes.
+        await using var outer = notifications.Enabled || attachedTo.Count > 0 ? await db.Database.BeginTransactionAsync(ct) : null;
+        var lastSeqs = db.Database.IsNpgsql()
+            ? await WriteInOneStatementAsync(claims, reads, drafts.Values, now, ct)
+            : await WriteInTransactionAsync(claims, reads, drafts.Values, now, ct);
+        // After the insert: a claim another instance took since the check throws, and the batch is written send by send.
+        foreach (var i in attachedTo.Keys.Where(i => lastSeqs.ContainsKey(sends[i].ChatroomId)))
         {
-            foreach (var i in attachedTo.Keys)
-            {
-                if (lastSeqs.ContainsKey(sends[i].ChatroomId))
-                {
-                    await attachments.ClaimAsync(drafts[i].Message.Id, sends[i].SenderId, sends[i].AttachmentIds!, ct);
-                }
-            }
+            await attachments.ClaimAsync(drafts[i].Message.Id, sends[i].SenderId, sends[i].AttachmentIds!, ct);
         }
-        Dictionary<Guid, long> lastSeqs;
-        if (!db.Database.IsNpgsql())
+        if (notifications.Enabled)
         {
-            lastSeqs = await WriteInTransactionAsync(claims, reads, drafts.Values, now, attachedTo.Count > 0 ? ClaimAttachmentsAsync : null, ct);
+            await notifications.EnqueueAsync(db, drafts.Values.Where(d => lastSeqs.ContainsKey(d.Message.ChatroomId))
+                .Select(d => (d.Message.ChatroomId, d.Message.SenderId)), ct);
         }
-        else if (attachedTo.Count == 0)
+        if (outer is not null)
         {
-            lastSeqs = await WriteInOneStatementAsync(claims, reads, drafts.Values, now, ct);
-        }
-        else
-        {
-            await using var transaction = await db.Database.BeginTransactionAsync(ct);
-            lastSeqs = await WriteInOneStatementAsync(claims, reads, drafts.Values, now, ct);
-            await ClaimAttachmentsAsync(lastSeqs);
-            await transaction.CommitAsync(ct);
+            await outer.CommitAsync(ct);
         }
 
         foreach (var i in fresh)
@@ -221,12 +214,12 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Attachment
         return rows.ToDictionary(r => r.ChatroomId, r => r.LastSeq);
     }
 
-    /// <summary>SQLite: the seq claims and markers through <see cref="SeqAllocator"/>, the insert through EF, and <paramref name="beforeCommit"/>, in one transaction.</summary>
+    /// <summary>SQLite: the seq claims and markers through <see cref="SeqAllocator"/>, the insert through EF, in one transaction (the caller's, when it has one).</summary>
     private async Task<Dictionary<Guid, long>> WriteInTransactionAsync(IReadOnlyCollection<SeqClaim> claims, IReadOnlyCollection<ReadMove> reads,
-        IReadOnlyCollection<(Message Message, int FromEnd)> drafts, DateTimeOffset now, Func<Dictionary<Guid, long>, Task>? beforeCommit, CancellationToken ct)
+        IReadOnlyCollection<(Message Message, int FromEnd)> drafts, DateTimeOffset now, CancellationToken ct)
     {
         db.Database.AutoSavepointsEnabled = false; // a failure rolls the whole batch back
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
         var lastSeqs = await seqs.ClaimAsync(claims, reads, now, ct);
         foreach (var (message, fromEnd) in drafts)
         {
@@ -237,11 +230,10 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Attachment
             }
         }
         await db.SaveChangesAsync(ct);
-        if (beforeCommit is not null)
+        if (transaction is not null)
         {
-            await beforeCommit(lastSeqs);
+            await transaction.CommitAsync(ct);
         }
-        await transaction.CommitAsync(ct);
         db.ChangeTracker.Clear();
         return lastSeqs;
     }
@@ -297,6 +289,7 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Attachment
             }
             await db.Members.Where(m => m.ChatroomId == send.ChatroomId && m.UserId == send.SenderId && m.LastReadSeq < seq)
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.LastReadSeq, seq.Value), ct);
+            await notifications.EnqueueAsync(db, [(send.ChatroomId, send.SenderId)], ct);
             await transaction.CommitAsync(ct);
         }
         db.ChangeTracker.Clear();

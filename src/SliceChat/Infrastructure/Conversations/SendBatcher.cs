@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Persistence;
 
 namespace SliceChat.Infrastructure.Conversations;
@@ -22,6 +23,7 @@ public sealed partial class SendBatcher : BackgroundService
 {
     private readonly IServiceScopeFactory scopes;
     private readonly ChatEvents events;
+    private readonly AppMetrics metrics;
     private readonly ILogger<SendBatcher> logger;
     private readonly Channel<Waiter>[] queues;
     private readonly int capacity;
@@ -29,10 +31,11 @@ public sealed partial class SendBatcher : BackgroundService
     private int waiting;
     private long batches;
 
-    public SendBatcher(IServiceScopeFactory scopes, ChatEvents events, IOptions<LimitsOptions> options, ILogger<SendBatcher> logger)
+    public SendBatcher(IServiceScopeFactory scopes, ChatEvents events, IOptions<LimitsOptions> options, AppMetrics metrics, ILogger<SendBatcher> logger)
     {
         this.scopes = scopes;
         this.events = events;
+        this.metrics = metrics;
         this.logger = logger;
         var writers = Math.Max(1, options.Value.SendWriters);
         // Unbounded (the shared count bounds them) and not SingleReader: that reader cannot count.
@@ -184,6 +187,11 @@ public sealed partial class SendBatcher : BackgroundService
                 }
                 batch[i].Completion.TrySetResult(result);
             }
+        }
+        var stored = results.Count(r => r is { Created: true });
+        if (stored > 0)
+        {
+            metrics.MessagesStored(stored);
         }
         // Committed: publish in seq order (each publish hands the message to this instance's sockets at
         // once, and queues it for the bus in call order), and answer each sender after its own publish.

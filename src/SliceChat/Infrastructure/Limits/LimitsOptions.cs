@@ -56,8 +56,9 @@ public sealed class LimitsOptions
     public int SocketsPerUser { get; set; } = 20;
     /// <summary>
     /// How long an open socket counts towards its user's <see cref="SocketsPerUser"/> in Redis without its instance
-    /// renewing it (each instance renews its sockets every third of this): the sockets of an instance that died stop
-    /// counting after it. A socket that closes stops counting at once.
+    /// renewing it (each instance renews its sockets every third of this; of three quarters of <c>Presence:TimeoutSeconds</c>
+    /// when that is shorter): the sockets of an instance that died stop counting after it. A socket that closes stops
+    /// counting at once.
     /// </summary>
     public int SocketSlotSeconds { get; set; } = 30;
     /// <summary>
@@ -92,6 +93,10 @@ public sealed class LimitsOptions
     public int ShutdownSocketsSeconds { get; set; } = 5;
     /// <summary>While waiting for its sockets on shutdown, how often the app looks whether they have all closed.</summary>
     public int ShutdownPollMilliseconds { get; set; } = 50;
+    /// <summary>On SIGTERM, how long the app goes on serving with <c>/health/ready</c> at 503 (so the load balancer moves away) before it closes its sockets and stops.</summary>
+    public int ShutdownDrainSeconds { get; set; } = 5;
+    /// <summary>How long each check of <c>/health/ready</c> (database, Redis) may take before it counts as failed.</summary>
+    public int HealthCheckTimeoutSeconds { get; set; } = 3;
     /// <summary>While the database is unreachable, how long a conversation's feed waits before it reads the newest seq again.</summary>
     public int FeedRetrySeconds { get; set; } = 1;
     /// <summary>

@@ -1,6 +1,7 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Messaging;
+using SliceChat.Infrastructure.Operations;
 using StackExchange.Redis;
 
 namespace SliceChat.Infrastructure.Limits;
@@ -45,10 +46,12 @@ public sealed class RateLimits : IDisposable
 
     private readonly GuardedRedis redis;
     private readonly ChannelNames names;
+    private readonly AppMetrics metrics;
     private readonly Dictionary<RateLimitRule, PartitionedRateLimiter<string>> local;
 
-    public RateLimits(IOptions<LimitsOptions> options, ChannelNames names, GuardedRedis redis)
+    public RateLimits(IOptions<LimitsOptions> options, ChannelNames names, GuardedRedis redis, AppMetrics metrics)
     {
+        this.metrics = metrics;
         var limits = options.Value;
         Enabled = limits.RateLimitingEnabled;
         this.redis = redis;
@@ -92,6 +95,16 @@ public sealed class RateLimits : IDisposable
         {
             return null;
         }
+        var retryAfter = await AcquireAsync(rule, key);
+        if (retryAfter is not null)
+        {
+            metrics.RateLimited(rule.Name);
+        }
+        return retryAfter;
+    }
+
+    private async ValueTask<TimeSpan?> AcquireAsync(RateLimitRule rule, string key)
+    {
         var wait = await redis.TryAsync(db => db.ScriptEvaluateAsync(Gcra, [names.RateLimit(rule.Name, key)],
             [rule.Interval.TotalMilliseconds, rule.Window.TotalMilliseconds]), "rate-limit check");
         if (wait is not null)

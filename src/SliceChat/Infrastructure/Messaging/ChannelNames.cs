@@ -29,6 +29,15 @@ public sealed class ChannelNames(string prefix)
     /// <summary>The Redis key of one user's open sockets (<c>Limits:SocketsPerUser</c>).</summary>
     public string SocketSlots(Guid userId) => $"{Prefix}:sockets:{userId:N}";
 
+    /// <summary>Presence changes of every user (each instance hands them to its own interested sockets).</summary>
+    public string Presence => $"{Prefix}:presence";
+
+    /// <summary>The Redis key of the users online: a sorted set scored by when their newest socket slot expires.</summary>
+    public string OnlineUsers => $"{Prefix}:online";
+
+    /// <summary>The Redis key of when each user was last seen (a hash of unix milliseconds, set as their last socket goes).</summary>
+    public string LastSeen => $"{Prefix}:last-seen";
+
     /// <summary>The Redis key of one rate-limit bucket (<paramref name="key"/>: a user, a client address, ...).</summary>
     public string RateLimit(string rule, string key) => $"{Prefix}:ratelimit:{rule}:{key}";
 }

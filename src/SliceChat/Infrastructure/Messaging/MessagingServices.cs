@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Operations;
 using StackExchange.Redis;
 
 namespace SliceChat.Infrastructure.Messaging;
@@ -17,7 +18,11 @@ public static class MessagingServices
         {
             // One connection for the bus, the rate limits and the socket slots.
             builder.Services.AddSingleton<IConnectionMultiplexer>(sp =>
-                RedisMessageBus.Connect(redis, TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<LimitsOptions>>().Value.BusCommandTimeoutSeconds)));
+            {
+                var connection = RedisMessageBus.Connect(redis, TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<LimitsOptions>>().Value.BusCommandTimeoutSeconds));
+                sp.GetRequiredService<AppMetrics>().Watch(connection);
+                return connection;
+            });
             builder.Services.AddSingleton<IMessageBus>(sp => new RedisMessageBus(sp.GetRequiredService<IConnectionMultiplexer>(),
                 sp.GetRequiredService<ILogger<RedisMessageBus>>()));
         }

@@ -18,6 +18,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     public DbSet<Member> Members => Set<Member>();
     public DbSet<Message> Messages => Set<Message>();
     public DbSet<Attachment> Attachments => Set<Attachment>();
+    public DbSet<NotificationDelivery> NotificationDeliveries => Set<NotificationDelivery>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
     {
@@ -91,6 +92,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
         });
 
         modelBuilder.ApplyConfiguration(new AttachmentConfiguration());
+        modelBuilder.ApplyConfiguration(new NotificationDeliveryConfiguration());
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
         {

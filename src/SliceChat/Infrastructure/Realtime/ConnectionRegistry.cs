@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Security;
 
 namespace SliceChat.Infrastructure.Realtime;
@@ -19,6 +20,7 @@ public sealed partial class ConnectionRegistry : IHostedService, IDisposable
     private readonly TimeProvider time;
     private readonly IHostApplicationLifetime lifetime;
     private readonly ILogger<ConnectionRegistry> logger;
+    private readonly AppMetrics metrics;
     private readonly TimeSpan sweepInterval;
     private readonly TimeSpan shutdownTimeout;
     private readonly TimeSpan shutdownPoll;
@@ -26,8 +28,9 @@ public sealed partial class ConnectionRegistry : IHostedService, IDisposable
     private int sweeping;
 
     public ConnectionRegistry(SessionRevocation revocation, TimeProvider time, IHostApplicationLifetime lifetime, IOptions<LimitsOptions> limits,
-        ILogger<ConnectionRegistry> logger)
+        AppMetrics metrics, ILogger<ConnectionRegistry> logger)
     {
+        this.metrics = metrics;
         this.logger = logger;
         this.revocation = revocation;
         this.time = time;
@@ -43,9 +46,21 @@ public sealed partial class ConnectionRegistry : IHostedService, IDisposable
     /// <summary>Frames waiting in all sockets' queues: bounded by the sockets' capacity, whatever the clients do.</summary>
     public int QueuedFrames => sockets.Values.Sum(s => s.Queued);
 
-    public void Add(SocketConnection socket) => sockets[socket.Id] = socket;
+    public void Add(SocketConnection socket)
+    {
+        if (sockets.TryAdd(socket.Id, socket))
+        {
+            metrics.SocketOpened();
+        }
+    }
 
-    public void Remove(SocketConnection socket) => sockets.TryRemove(socket.Id, out _);
+    public void Remove(SocketConnection socket)
+    {
+        if (sockets.TryRemove(socket.Id, out _))
+        {
+            metrics.SocketClosed();
+        }
+    }
 
     private void OnRevoked(SessionRevoked revoked)
     {

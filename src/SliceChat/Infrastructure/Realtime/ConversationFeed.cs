@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Messaging;
+using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Persistence;
 
 namespace SliceChat.Infrastructure.Realtime;
@@ -36,7 +37,7 @@ public sealed partial class ConversationFeed
     private int overflowed; // 1 once a live event was dropped, until the catch-up it asked for starts
     private readonly TimeSpan retryDelay;
     private readonly TimeSpan gapWait;
-    private readonly RealtimeMetrics metrics;
+    private readonly AppMetrics metrics;
     private readonly TimeProvider time;
     private readonly ILogger logger;
     private long lastSeq;
@@ -54,7 +55,7 @@ public sealed partial class ConversationFeed
     private HashSet<SocketConnection>? greeted;
 
     public ConversationFeed(Guid chatroomId, ConversationFeeds owner, IMessageBus bus, ChannelNames channels, IServiceScopeFactory scopes,
-        LimitsOptions limits, RealtimeMetrics metrics, TimeProvider time, ILogger logger)
+        LimitsOptions limits, AppMetrics metrics, TimeProvider time, ILogger logger)
     {
         ChatroomId = chatroomId;
         this.owner = owner;
@@ -313,6 +314,7 @@ public sealed partial class ConversationFeed
         }
         catch (Exception e) when (DbErrors.IsUnavailable(e))
         {
+            metrics.DatabaseUnavailable(UnavailablePaths.Delivery);
             LogFillDeferred(logger, ChatroomId, retryDelay.TotalSeconds, e.Message);
             if (!retryPending)
             {
@@ -334,7 +336,7 @@ public sealed partial class ConversationFeed
         switch (header.Type)
         {
             case ChatEvents.MessageCreated when header.Seq is { } seq:
-                await OnMessageCreatedAsync(frame, seq);
+                await OnMessageCreatedAsync(frame, seq, header.CreatedAt);
                 break;
             case ChatEvents.Typing:
                 Deliver(frame, ephemeral: true);
@@ -379,7 +381,7 @@ public sealed partial class ConversationFeed
     }
 
     /// <summary>In seq order, once each: a seq delivered already is dropped, one past a gap waits for the gap to close.</summary>
-    private async Task OnMessageCreatedAsync(ReadOnlyMemory<byte> frame, long seq)
+    private async Task OnMessageCreatedAsync(ReadOnlyMemory<byte> frame, long seq, DateTimeOffset? createdAt)
     {
         if (seq <= lastSeq)
         {
@@ -398,7 +400,7 @@ public sealed partial class ConversationFeed
             }
             return;
         }
-        Deliver(frame, ephemeral: false);
+        DeliverMessage(frame, createdAt);
         lastSeq = seq;
         if (ahead is { Count: > 0 })
         {
@@ -419,7 +421,7 @@ public sealed partial class ConversationFeed
             {
                 var seq = ahead.ContainsKey(lastSeq + 1) ? lastSeq + 1 : ahead.Keys.Min();
                 ahead.Remove(seq, out var next);
-                Deliver(next, ephemeral: false);
+                DeliverMessage(next, FrameHeader.Read(next.Span).CreatedAt);
                 lastSeq = seq;
                 advanced = true;
             }
@@ -488,6 +490,20 @@ public sealed partial class ConversationFeed
         {
             socket.Enqueue(frame, ephemeral);
         }
+        if (sockets.Count > 0)
+        {
+            metrics.EventDelivered(sockets.Count);
+        }
+    }
+
+    /// <summary>A message.created in its turn (from the bus, or caught up from the database): delivered, and its fan-out latency recorded once for this instance.</summary>
+    private void DeliverMessage(ReadOnlyMemory<byte> frame, DateTimeOffset? createdAt)
+    {
+        Deliver(frame, ephemeral: false);
+        if (createdAt is { } committed && sockets.Count > 0)
+        {
+            metrics.MessageFannedOut(committed);
+        }
     }
 
     /// <summary>Delivers every stored message after the last one delivered, in seq order, each serialised once.</summary>
@@ -500,7 +516,7 @@ public sealed partial class ConversationFeed
             page = await HistoryAsync(h => h.PageAsync(ChatroomId, beforeSeq: null, afterSeq: after, CatchUpPage, CancellationToken.None));
             foreach (var message in page.Items)
             {
-                Deliver(ChatEvents.Frame(ChatEvents.MessageCreated, message), ephemeral: false);
+                DeliverMessage(ChatEvents.Frame(ChatEvents.MessageCreated, message), message.CreatedAt);
                 lastSeq = message.Seq;
             }
         }

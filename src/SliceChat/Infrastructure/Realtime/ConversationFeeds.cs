@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Messaging;
+using SliceChat.Infrastructure.Operations;
 
 namespace SliceChat.Infrastructure.Realtime;
 
@@ -17,12 +18,12 @@ public sealed class ConversationFeeds
     private readonly ChannelNames channels;
     private readonly IServiceScopeFactory scopes;
     private readonly IOptions<LimitsOptions> limits;
-    private readonly RealtimeMetrics metrics;
+    private readonly AppMetrics metrics;
     private readonly TimeProvider time;
     private readonly ILogger<ConversationFeed> logger;
 
     public ConversationFeeds(IMessageBus bus, ChannelNames channels, IServiceScopeFactory scopes, IOptions<LimitsOptions> limits,
-        RealtimeMetrics metrics, TimeProvider time, ILogger<ConversationFeed> logger)
+        AppMetrics metrics, TimeProvider time, ILogger<ConversationFeed> logger)
     {
         this.metrics = metrics;
         this.time = time;

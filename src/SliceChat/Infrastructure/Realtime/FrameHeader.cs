@@ -3,13 +3,14 @@ using System.Text.Json;
 namespace SliceChat.Infrastructure.Realtime;
 
 /// <summary>The routing fields of an event frame, read without deserialising the rest of it.</summary>
-public readonly record struct FrameHeader(string? Type, long? Seq, Guid? UserId)
+public readonly record struct FrameHeader(string? Type, long? Seq, Guid? UserId, DateTimeOffset? CreatedAt = null)
 {
     public static FrameHeader Read(ReadOnlySpan<byte> frame)
     {
         string? type = null;
         long? seq = null;
         Guid? userId = null;
+        DateTimeOffset? createdAt = null;
         var reader = new Utf8JsonReader(frame);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -31,11 +32,15 @@ public readonly record struct FrameHeader(string? Type, long? Seq, Guid? UserId)
             {
                 userId = id;
             }
+            else if (name.SequenceEqual("created_at"u8) && reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out var at))
+            {
+                createdAt = at;
+            }
             else
             {
                 reader.Skip();
             }
         }
-        return new FrameHeader(type, seq, userId);
+        return new FrameHeader(type, seq, userId, createdAt);
     }
 }

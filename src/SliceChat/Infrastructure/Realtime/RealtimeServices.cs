@@ -8,7 +8,6 @@ public static class RealtimeServices
     public static WebApplicationBuilder AddRealtime(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<RealtimeMetrics>();
         builder.Services.AddSingleton<ConversationFeeds>();
         builder.Services.AddSingleton<SocketSlots>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SocketSlots>());

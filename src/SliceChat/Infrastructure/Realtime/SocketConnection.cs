@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Threading.Channels;
+using SliceChat.Infrastructure.Operations;
 
 namespace SliceChat.Infrastructure.Realtime;
 
@@ -22,6 +23,7 @@ public sealed partial class SocketConnection : IDisposable
     private readonly int capacity;
     private readonly TimeSpan closeTimeout;
     private readonly ILogger logger;
+    private readonly AppMetrics metrics;
     private readonly CancellationTokenSource aborted = new();
     private int queued;
     private long queuedBytes;
@@ -32,12 +34,13 @@ public sealed partial class SocketConnection : IDisposable
     private sealed record CloseRequest(WebSocketCloseStatus Status, string Reason, bool Drain);
 
     public SocketConnection(WebSocket socket, Guid userId, Guid sessionId, DateTimeOffset expiresAt,
-        SocketScope scope, Guid? roomId, int capacity, TimeSpan closeTimeout, ILogger logger)
+        SocketScope scope, Guid? roomId, int capacity, TimeSpan closeTimeout, AppMetrics metrics, ILogger logger)
     {
         this.socket = socket;
         this.capacity = capacity;
         this.closeTimeout = closeTimeout;
         this.logger = logger;
+        this.metrics = metrics;
         UserId = userId;
         SessionId = sessionId;
         ExpiresAt = expiresAt;
@@ -91,8 +94,13 @@ public sealed partial class SocketConnection : IDisposable
         if ((ephemeral && count > capacity / 2) || count > capacity)
         {
             Interlocked.Decrement(ref queued);
-            if (!ephemeral)
+            if (ephemeral)
             {
+                metrics.TypingDropped();
+            }
+            else
+            {
+                metrics.SocketOverflowed();
                 LogOverflow(logger, Id, UserId);
                 Close((WebSocketCloseStatus)CloseCodes.TryAgainLater, "outbound queue overflow: reconnect and sync", drain: false);
             }

@@ -1,24 +1,30 @@
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Messaging;
+using SliceChat.Infrastructure.Presence;
 using StackExchange.Redis;
 
 namespace SliceChat.Infrastructure.Realtime;
 
 /// <summary>
-/// <c>Limits:SocketsPerUser</c>: a user's open sockets, counted across every instance and login session. A socket
-/// holds a slot from its handshake until it closes. With Redis configured, a user's slots are a sorted set of socket
-/// ids scored by their expiry (Redis' own clock); each instance renews the slots of its open sockets every third of
-/// <c>Limits:SocketSlotSeconds</c>, so the sockets of an instance that died stop counting after that. This instance
-/// also counts its own slots, which is the whole count without Redis and the fallback while Redis is down or slow
-/// (the pattern of <see cref="RateLimits"/>); slots taken meanwhile reach Redis at the next renewal.
-/// Not a rate limit: <c>Limits:RateLimitingEnabled</c> does not turn it off.
+/// <c>Limits:SocketsPerUser</c>: a user's open sockets, counted across every instance and login session, and whether
+/// the user is online (has any). A socket holds a slot from its handshake until it closes. With Redis configured, a
+/// user's slots are a sorted set of socket ids scored by their expiry (Redis' own clock), and the users online a sorted
+/// set scored by their newest slot's expiry; each instance renews the slots of its open sockets (a few scripts for all
+/// of them) every third of the slots' lifetime (<c>Limits:SocketSlotSeconds</c> or three quarters of
+/// <c>Presence:TimeoutSeconds</c>, whichever is shorter), so the sockets of an instance that died stop counting after that, and the instance that next
+/// finds such a user without live slots takes them offline. This instance also counts its own slots, which is the
+/// whole count without Redis and the fallback while Redis is down or slow (the pattern of <see cref="RateLimits"/>);
+/// slots taken meanwhile reach Redis at the next renewal.
+/// Every script decides a user's change of status atomically, so each change is raised (<see cref="Changed"/>) by
+/// exactly one instance. Not a rate limit: <c>Limits:RateLimitingEnabled</c> does not turn it off.
 /// </summary>
 public sealed class SocketSlots : IHostedService, IDisposable
 {
     /// <summary>
-    /// KEYS[1] the user's slots; ARGV[1] the socket id, ARGV[2] the slot's lifetime in ms, ARGV[3] the cap.
-    /// Drops expired slots, then takes one unless the cap is reached. Returns 1 when taken, else 0.
+    /// KEYS[1] the user's slots, KEYS[2] the users online; ARGV[1] the socket id, ARGV[2] the slot's lifetime in ms,
+    /// ARGV[3] the cap, ARGV[4] the user id. Drops expired slots, then takes one unless the cap is reached.
+    /// Returns 0 when refused, 1 when taken, Redis' time (unix ms) when taken and the user came online by it.
     /// </summary>
     private const string Claim = """
         local t = redis.call('TIME')
@@ -27,21 +33,79 @@ public sealed class SocketSlots : IHostedService, IDisposable
         if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
         redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
         redis.call('PEXPIRE', KEYS[1], ARGV[2])
+        if redis.call('ZADD', KEYS[2], 'GT', now + tonumber(ARGV[2]), ARGV[4]) == 1 then return now end
         return 1
         """;
 
-    /// <summary>KEYS[1] the user's slots; ARGV[1] the socket id, ARGV[2] the lifetime in ms. Renews (or adds) the slot.</summary>
+    /// <summary>
+    /// KEYS[1] the users online, then one key per slot: its user's slots; ARGV[1] the lifetime in ms, then per slot its
+    /// id and its user id. Renews (or adds) the slots; returns Redis' time (unix ms), then the users who came online by
+    /// it (Redis had lost them).
+    /// </summary>
     private const string Renew = """
         local t = redis.call('TIME')
         local now = t[1] * 1000 + math.floor(t[2] / 1000)
-        redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-        redis.call('PEXPIRE', KEYS[1], ARGV[2])
-        return 1
+        local life = tonumber(ARGV[1])
+        local came = { now }
+        for i = 2, #KEYS do
+            redis.call('ZADD', KEYS[i], now + life, ARGV[2 * i - 2])
+            redis.call('PEXPIRE', KEYS[i], life)
+            if redis.call('ZADD', KEYS[1], 'GT', now + life, ARGV[2 * i - 1]) == 1 then came[#came + 1] = ARGV[2 * i - 1] end
+        end
+        return came
         """;
+
+    /// <summary>
+    /// KEYS[1] the user's slots, KEYS[2] the users online, KEYS[3] the last-seen hash; ARGV[1] the socket id (empty: none),
+    /// ARGV[2] the user id. Frees the slot and drops expired ones; when none is left, the user goes offline.
+    /// Returns the time (unix ms) the user went offline, or 0 when they did not by it.
+    /// </summary>
+    private const string Release = """
+        local t = redis.call('TIME')
+        local now = t[1] * 1000 + math.floor(t[2] / 1000)
+        redis.call('ZREM', KEYS[1], ARGV[1])
+        redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+        local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+        if #newest > 0 then
+            redis.call('ZADD', KEYS[2], 'XX', 'GT', newest[2], ARGV[2])
+            return 0
+        end
+        if redis.call('ZREM', KEYS[2], ARGV[2]) == 0 then return 0 end
+        redis.call('HSET', KEYS[3], ARGV[2], now)
+        return now
+        """;
+
+    /// <summary>KEYS[1] the users online; ARGV[1] how many. Users whose newest slot has expired (their instance died).</summary>
+    private const string Expired = """
+        local t = redis.call('TIME')
+        local now = t[1] * 1000 + math.floor(t[2] / 1000)
+        return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+        """;
+
+    /// <summary>
+    /// KEYS[1] the users online, KEYS[2] the last-seen hash; ARGV the user ids. Returns Redis' time (unix ms), then per
+    /// user 1 or 0 (online) and when they were last seen (unix ms, -1 unknown).
+    /// </summary>
+    private const string States = """
+        local t = redis.call('TIME')
+        local now = t[1] * 1000 + math.floor(t[2] / 1000)
+        local scores = redis.call('ZMSCORE', KEYS[1], unpack(ARGV))
+        local seen = redis.call('HMGET', KEYS[2], unpack(ARGV))
+        local out = { now }
+        for i = 1, #ARGV do
+            out[#out + 1] = (scores[i] and tonumber(scores[i]) > now) and 1 or 0
+            out[#out + 1] = seen[i] or -1
+        end
+        return out
+        """;
+
+    /// <summary>Slots renewed per script call, and expired users settled per sweep.</summary>
+    private const int ScriptBatch = 500;
 
     private readonly Lock gate = new();
     private readonly Dictionary<Guid, int> localCounts = [];
     private readonly Dictionary<Guid, Guid> localSlots = []; // slot id -> user id
+    private readonly Dictionary<Guid, DateTimeOffset> localLastSeen = [];
     private readonly GuardedRedis redis;
     private readonly ChannelNames names;
     private readonly TimeProvider time;
@@ -50,14 +114,15 @@ public sealed class SocketSlots : IHostedService, IDisposable
     private ITimer? renewal;
     private int renewing;
 
-    public SocketSlots(IOptions<LimitsOptions> options, ChannelNames names, TimeProvider time, GuardedRedis redis)
+    public SocketSlots(IOptions<LimitsOptions> options, IOptions<PresenceOptions> presence, ChannelNames names, TimeProvider time, GuardedRedis redis)
     {
         var limits = options.Value;
         this.redis = redis;
         this.names = names;
         this.time = time;
         cap = limits.SocketsPerUser;
-        lifetimeMilliseconds = limits.SocketSlotSeconds * 1000L;
+        // A dead instance's user goes offline at most a lifetime plus a sweep (a third of it) after its last renewal.
+        lifetimeMilliseconds = Math.Min(limits.SocketSlotSeconds * 1000L, presence.Value.TimeoutSeconds * 750L);
     }
 
     /// <summary>The answer's <c>Retry-After</c> when the cap is reached: sockets do not free on a schedule.</summary>
@@ -65,10 +130,14 @@ public sealed class SocketSlots : IHostedService, IDisposable
 
     public int Cap => cap;
 
+    /// <summary>A user came online or went offline (raised once per change, on the instance whose script decided it).</summary>
+    public event Action<PresenceChange>? Changed;
+
     /// <summary>Takes a slot for a new socket of <paramref name="userId"/>; null when the user has <c>Limits:SocketsPerUser</c> open.</summary>
     public async Task<SocketSlot?> TryClaimAsync(Guid userId)
     {
         var slot = new SocketSlot(this, Guid.CreateVersion7(), userId);
+        bool cameOnlineHere;
         lock (gate)
         {
             var count = localCounts.GetValueOrDefault(userId);
@@ -78,52 +147,109 @@ public sealed class SocketSlots : IHostedService, IDisposable
             }
             localCounts[userId] = count + 1;
             localSlots[slot.Id] = userId;
+            cameOnlineHere = count == 0;
         }
-        if (await RedisAsync(Claim, slot, cap) is 0)
+        var claimed = await redis.TryAsync(db => db.ScriptEvaluateAsync(Claim, [names.SocketSlots(userId), names.OnlineUsers],
+            [slot.Id.ToString("N"), lifetimeMilliseconds, cap, userId.ToString("N")]), "socket-slot command");
+        switch (claimed is null ? (long?)null : (long)claimed)
         {
-            ReleaseLocally(slot);
-            return null;
+            case 0:
+                ReleaseLocally(slot);
+                return null;
+            case > 1 and var at:
+                Raise(userId, online: true, DateTimeOffset.FromUnixTimeMilliseconds(at));
+                break;
+            case null when !redis.IsConfigured && cameOnlineHere:
+                Raise(userId, online: true, time.GetUtcNow());
+                break;
         }
         return slot;
     }
 
     internal async Task ReleaseAsync(SocketSlot slot)
     {
-        ReleaseLocally(slot);
-        // A failure leaves the slot to expire in Redis after Limits:SocketSlotSeconds.
-        await redis.TryAsync(async db => RedisResult.Create(await db.SortedSetRemoveAsync(names.SocketSlots(slot.UserId), slot.Id.ToString("N"))),
-            "socket-slot command");
+        var wentOfflineHere = ReleaseLocally(slot);
+        if (!redis.IsConfigured)
+        {
+            if (wentOfflineHere)
+            {
+                Raise(slot.UserId, online: false, time.GetUtcNow());
+            }
+            return;
+        }
+        // A failure leaves the slot to expire in Redis, and its user to a later sweep.
+        await SettleAsync(slot.UserId, slot.Id.ToString("N"));
     }
 
-    private void ReleaseLocally(SocketSlot slot)
+    /// <summary>Runs <see cref="Release"/>: the user goes offline when no live slot of theirs is left.</summary>
+    private async Task SettleAsync(Guid userId, string slotId)
+    {
+        var offlineAt = await redis.TryAsync(db => db.ScriptEvaluateAsync(Release, [names.SocketSlots(userId), names.OnlineUsers, names.LastSeen],
+            [slotId, userId.ToString("N")]), "socket-slot command");
+        if (offlineAt is not null && (long)offlineAt is > 0 and var at)
+        {
+            Raise(userId, online: false, DateTimeOffset.FromUnixTimeMilliseconds(at));
+        }
+    }
+
+    /// <returns>Whether this was the user's last slot on this instance.</returns>
+    private bool ReleaseLocally(SocketSlot slot)
     {
         lock (gate)
         {
             if (!localSlots.Remove(slot.Id))
             {
-                return;
+                return false;
             }
             var count = localCounts[slot.UserId] - 1;
-            if (count == 0)
-            {
-                localCounts.Remove(slot.UserId);
-            }
-            else
+            if (count > 0)
             {
                 localCounts[slot.UserId] = count;
+                return false;
             }
+            localCounts.Remove(slot.UserId);
+            localLastSeen[slot.UserId] = time.GetUtcNow();
+            return true;
         }
     }
 
-    /// <summary>Runs one script on the slot's set; null when Redis is absent, down or slow (this instance's count decides).</summary>
-    private async Task<long?> RedisAsync(string script, SocketSlot slot, int withCap = 0)
+    private void Raise(Guid userId, bool online, DateTimeOffset at) => Changed?.Invoke(new PresenceChange(userId, online, at));
+
+    /// <summary>
+    /// Each user's status: online while a socket of theirs is open on any instance (this instance's own knowledge
+    /// without Redis or while it is down). An online user's last sight is now.
+    /// </summary>
+    public async Task<Dictionary<Guid, UserPresence>> StatesAsync(IReadOnlyCollection<Guid> userIds)
     {
-        var result = await redis.TryAsync(db => db.ScriptEvaluateAsync(script, [names.SocketSlots(slot.UserId)],
-            withCap > 0 ? [slot.Id.ToString("N"), lifetimeMilliseconds, withCap] : [slot.Id.ToString("N"), lifetimeMilliseconds]), "socket-slot command");
-        return result is null ? null : (long)result;
+        if (userIds.Count == 0)
+        {
+            return [];
+        }
+        var ids = userIds.Distinct().ToList();
+        var found = await redis.TryAsync(db => db.ScriptEvaluateAsync(States, [names.OnlineUsers, names.LastSeen],
+            [.. ids.Select(id => (RedisValue)id.ToString("N"))]), "presence command");
+        if (found is not null)
+        {
+            var values = (RedisResult[])found!;
+            var now = DateTimeOffset.FromUnixTimeMilliseconds((long)values[0]);
+            return ids.Select((id, i) => (id, Online: (long)values[1 + 2 * i] == 1, Seen: (long)values[2 + 2 * i]))
+                .ToDictionary(s => s.id, s => s.Online
+                    ? new UserPresence(s.id, true, now)
+                    : new UserPresence(s.id, false, s.Seen < 0 ? null : DateTimeOffset.FromUnixTimeMilliseconds(s.Seen)));
+        }
+        var localNow = time.GetUtcNow();
+        lock (gate)
+        {
+            return ids.ToDictionary(id => id, id => localCounts.ContainsKey(id)
+                ? new UserPresence(id, true, localNow)
+                : new UserPresence(id, false, localLastSeen.TryGetValue(id, out var seen) ? seen : null));
+        }
     }
 
-    /// <summary>Renews every slot of this instance's open sockets in Redis (and adds those taken while it was down), all at once.</summary>
+    /// <summary>
+    /// Renews every slot of this instance's open sockets in Redis (and adds those taken while it was down), a batch per
+    /// script, then takes offline the users whose slots nobody renewed (their instance died).
+    /// </summary>
     private async Task RenewAllAsync()
     {
         if (Interlocked.Exchange(ref renewing, 1) == 1)
@@ -137,7 +263,8 @@ public sealed class SocketSlots : IHostedService, IDisposable
             {
                 slots = localSlots.Select(s => new SocketSlot(this, s.Key, s.Value)).ToList();
             }
-            await Task.WhenAll(slots.Select(RenewAsync));
+            await Task.WhenAll(slots.Chunk(ScriptBatch).Select(RenewAsync));
+            await SweepAsync();
         }
         finally
         {
@@ -145,20 +272,44 @@ public sealed class SocketSlots : IHostedService, IDisposable
         }
     }
 
-    private async Task RenewAsync(SocketSlot slot)
+    private async Task RenewAsync(SocketSlot[] slots)
     {
-        if (await RedisAsync(Renew, slot) is null)
+        var renewed = await redis.TryAsync(db => db.ScriptEvaluateAsync(Renew,
+            [names.OnlineUsers, .. slots.Select(s => (RedisKey)names.SocketSlots(s.UserId))],
+            [lifetimeMilliseconds, .. slots.SelectMany(s => new RedisValue[] { s.Id.ToString("N"), s.UserId.ToString("N") })]), "socket-slot command");
+        if (renewed is null)
         {
             return; // Redis is down: the next round tries again
         }
-        bool open;
+        List<SocketSlot> closed;
+        HashSet<Guid> stillOnline;
         lock (gate)
         {
-            open = localSlots.ContainsKey(slot.Id);
+            closed = slots.Where(s => !localSlots.ContainsKey(s.Id)).ToList();
+            stillOnline = [.. localCounts.Keys];
         }
-        if (!open)
+        var results = (RedisResult[])renewed!;
+        var now = DateTimeOffset.FromUnixTimeMilliseconds((long)results[0]);
+        foreach (var cameOnline in results.Skip(1).Select(r => Guid.ParseExact((string)r!, "N")).Where(stillOnline.Contains))
+        {
+            Raise(cameOnline, online: true, now);
+        }
+        foreach (var slot in closed)
         {
             await ReleaseAsync(slot); // it closed while being renewed
+        }
+    }
+
+    private async Task SweepAsync()
+    {
+        var expired = await redis.TryAsync(db => db.ScriptEvaluateAsync(Expired, [names.OnlineUsers], [ScriptBatch]), "presence command");
+        if (expired is null)
+        {
+            return;
+        }
+        foreach (var user in (RedisResult[])expired!)
+        {
+            await SettleAsync(Guid.ParseExact((string)user!, "N"), "");
         }
     }
 
@@ -176,6 +327,12 @@ public sealed class SocketSlots : IHostedService, IDisposable
 
     public void Dispose() => renewal?.Dispose();
 }
+
+/// <summary>A user came online (<see cref="Online"/>) or went offline, at <see cref="At"/>.</summary>
+public sealed record PresenceChange(Guid UserId, bool Online, DateTimeOffset At);
+
+/// <summary>A user's status; <see cref="LastSeenAt"/> is now for a user online, null when never seen.</summary>
+public sealed record UserPresence(Guid UserId, bool Online, DateTimeOffset? LastSeenAt);
 
 /// <summary>One socket's place in its user's <c>Limits:SocketsPerUser</c>; disposing it frees the place (once).</summary>
 public sealed class SocketSlot(SocketSlots owner, Guid id, Guid userId) : IAsyncDisposable

@@ -71,9 +71,15 @@ public static class Problems
             Type = "https://tools.ietf.org/html/rfc9110#section-15.5.1",
             Title = ValidationTitle,
             Detail = ValidationDetail(errors.Keys),
-            Extensions = { ["trace_id"] = System.Diagnostics.Activity.Current?.Id ?? context.TraceIdentifier },
+            Extensions = { ["trace_id"] = TraceId(context) },
         };
     }
+
+    /// <summary>
+    /// The request's trace id (W3C, from the caller's <c>traceparent</c> when it sent one), as every log line written
+    /// while serving the request carries it (the <c>TraceId</c> of its scope); the request id without an activity.
+    /// </summary>
+    public static string TraceId(HttpContext context) => System.Diagnostics.Activity.Current?.TraceId.ToHexString() ?? context.TraceIdentifier;
 
     /// <summary>"Items[0].ChatroomId" becomes "items[0].chatroom_id".</summary>
     public static string SnakeCase(string propertyPath) =>

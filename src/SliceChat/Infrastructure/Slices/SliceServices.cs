@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.Net.Http.Headers;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Persistence;
 
 namespace SliceChat.Infrastructure.Slices;
@@ -35,7 +36,11 @@ public static class SliceServices
         // TypedResults (problems among them) and health responses are written with these options.
         services.Configure<JsonOptions>(o => Configure(o.SerializerOptions));
         services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
-            context.ProblemDetails.Detail ??= DefaultDetail(context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode));
+        {
+            context.ProblemDetails.Detail ??= DefaultDetail(context.ProblemDetails.Status ?? context.HttpContext.Response.StatusCode);
+            context.ProblemDetails.Extensions.Remove("traceId"); // ASP.NET Core's, as an Activity id: ours is the log lines' trace id
+            context.ProblemDetails.Extensions["trace_id"] = Problems.TraceId(context.HttpContext);
+        });
         services.AddExceptionHandler<UnexpectedExceptionHandler>();
         services.SwaggerDocument(o =>
         {
@@ -180,7 +185,7 @@ internal sealed class SchemaNames : NJsonSchema.Generation.ISchemaNameGenerator
 /// Turns the unexpected into problem details; a request Kestrel rejected keeps its own status (e.g. 413), and
 /// an unreachable database answers 503 with <c>Retry-After</c> (<c>Limits:UnavailableRetryAfterSeconds</c>).
 /// </summary>
-internal sealed partial class UnexpectedExceptionHandler(IProblemDetailsService problems, IOptions<LimitsOptions> limits,
+internal sealed partial class UnexpectedExceptionHandler(IProblemDetailsService problems, IOptions<LimitsOptions> limits, AppMetrics metrics,
     ILogger<UnexpectedExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
@@ -201,6 +206,7 @@ internal sealed partial class UnexpectedExceptionHandler(IProblemDetailsService 
         };
         if (status == StatusCodes.Status503ServiceUnavailable)
         {
+            metrics.DatabaseUnavailable(UnavailablePaths.Http);
             LogUnavailable(logger, context.Request.Method, context.Request.Path, exception.Message);
             context.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }

@@ -148,7 +148,7 @@ public abstract class ChatroomsTests(AppFixture fixture)
         var owner = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner);
         var members = (await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.Members, room))).Json()).AsArray();
-        members.Single()!.AsObject().Select(p => p.Key).Order().ShouldBe(["joined_at", "last_read_seq", "role", "user_id", "username"]);
+        members.Single()!.AsObject().Select(p => p.Key).Order().ShouldBe(["joined_at", "last_read_seq", "muted", "role", "user_id", "username"]);
     }
 
     [Fact]

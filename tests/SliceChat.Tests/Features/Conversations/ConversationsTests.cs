@@ -31,7 +31,8 @@ public abstract class ConversationsTests(AppFixture fixture)
         direct["name"].Text().ShouldBe(friend.Username);
         direct["partner"]!["id"].Text().ShouldBe(friend.Id.ToString());
         direct["partner"]!["username"].Text().ShouldBe(friend.Username);
-        direct["partner"]!.AsObject().Count.ShouldBe(2);
+        direct["partner"]!.AsObject().Select(p => p.Key).Order().ShouldBe(["id", "status", "username"]);
+        direct["partner"]!["status"].Text().ShouldBe("offline"); // no socket open
         direct["last_message"]!["content"].Text().ShouldBe("psst");
         direct["unread_count"]!.GetValue<long>().ShouldBe(1);
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SliceChat.Features;
 using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 using SliceChat.Infrastructure.Realtime;
@@ -102,7 +103,7 @@ public sealed partial class FeedLimitsTests(ScaledOutApp app) : IClassFixture<Sc
         var path = ApiRoutes.Fill(ApiRoutes.RoomSocket, room);
         await using var first = await ChatSocket.ReadyKestrelAsync(instance, path, owner.AccessToken);
         await using var second = await ChatSocket.ReadyKestrelAsync(instance, path, member.AccessToken);
-        var metrics = instance.Services.GetRequiredService<RealtimeMetrics>();
+        var metrics = instance.Services.GetRequiredService<AppMetrics>();
         var overflowsBefore = metrics.FeedOverflows;
 
         // A slow replay holds the feed's loop while a burst comes in.
@@ -135,7 +136,7 @@ public sealed partial class FeedLimitsTests(ScaledOutApp app) : IClassFixture<Sc
         var api = new Api(instance.CreateClient());
         var owner = await api.RegisterAsync();
         var room = await api.CreateRoomAsync(owner);
-        var metrics = instance.Services.GetRequiredService<RealtimeMetrics>();
+        var metrics = instance.Services.GetRequiredService<AppMetrics>();
         var overflowsBefore = metrics.FeedOverflows;
 
         faults.Fail = sql => NewestSeqQuery().IsMatch(sql);

@@ -1,5 +1,8 @@
 using System.Net.WebSockets;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Realtime;
 
 namespace SliceChat.Tests.Infrastructure.Realtime;
@@ -9,11 +12,12 @@ public sealed class SocketConnectionTests
 {
     private const int Capacity = 8;
     private static readonly ReadOnlyMemory<byte> Frame = "{}"u8.ToArray();
+    private static readonly AppMetrics Metrics = new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
 
     private static SocketConnection Connection() => new(
         WebSocket.CreateFromStream(new MemoryStream(), new WebSocketCreationOptions { IsServer = true }),
         Guid.NewGuid(), Guid.NewGuid(), DateTimeOffset.MaxValue, SocketScope.User, null, Capacity, TimeSpan.FromSeconds(1),
-        NullLogger.Instance);
+        Metrics, NullLogger.Instance);
 
     [Fact]
     public void HalfFull_DropsEphemeralFrames_KeepsTheRest()

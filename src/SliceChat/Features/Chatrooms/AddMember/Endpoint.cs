@@ -56,7 +56,7 @@ public sealed class Endpoint(ChatroomAccess access, Membership membership, ChatD
         {
             return Problems.ChatroomNotFound();
         }
-        var member = await db.MemberResponses(m => m.ChatroomId == request.Id && m.UserId == userId, showReadMarkers: true).SingleAsync(ct);
+        var member = await db.MemberResponses(m => m.ChatroomId == request.Id && m.UserId == userId, showReadMarkers: true, request.CallerId).SingleAsync(ct);
         // Idempotent: adding a member again answers 200 with the membership as it stands.
         return alreadyMember ? TypedResults.Ok(member) : TypedResults.Created(ApiRoutes.Fill(ApiRoutes.Members, request.Id), member);
     }

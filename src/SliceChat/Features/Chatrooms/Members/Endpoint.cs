@@ -25,6 +25,6 @@ public sealed class Endpoint(ChatroomAccess access, ChatDbContext db) : Endpoint
             return Problems.ChatroomNotFound();
         }
         // Who has read how far is for fellow members, not for anyone browsing a public room.
-        return TypedResults.Ok(await db.MemberResponses(m => m.ChatroomId == request.Id, showReadMarkers: room.IsMember).ToListAsync(ct));
+        return TypedResults.Ok(await db.MemberResponses(m => m.ChatroomId == request.Id, showReadMarkers: room.IsMember, request.CallerId).ToListAsync(ct));
     }
 }

@@ -4,10 +4,11 @@ using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
+using SliceChat.Infrastructure.Realtime;
 
 namespace SliceChat.Features.Conversations.List;
 
-public sealed class Endpoint(ChatDbContext db) : Endpoint<Request, Ok<List<Response>>>
+public sealed class Endpoint(ChatDbContext db, SocketSlots presence) : Endpoint<Request, Ok<List<Response>>>
 {
     public override void Configure()
     {
@@ -15,7 +16,7 @@ public sealed class Endpoint(ChatDbContext db) : Endpoint<Request, Ok<List<Respo
         Summary(s => s.Summary = "Every conversation of the caller, newest activity first");
     }
 
-    /// <summary>Two queries whatever the number of conversations: the conversations with partners, then their last messages.</summary>
+    /// <summary>Two queries whatever the number of conversations (the conversations with partners, then their last messages), and one presence lookup.</summary>
     public override async Task<Ok<List<Response>>> ExecuteAsync(Request request, CancellationToken ct)
     {
         var userId = request.CallerId;
@@ -47,6 +48,8 @@ public sealed class Endpoint(ChatDbContext db) : Endpoint<Request, Ok<List<Respo
             .Responses(db)
             .ToDictionaryAsync(m => m.ChatroomId, ct);
 
-        return TypedResults.Ok(conversations.Select(c => Mapper.ToResponse(c, lastMessages.GetValueOrDefault(c.Id))).ToList());
+        var partners = await presence.StatesAsync([.. conversations.Where(c => c.PartnerId is not null).Select(c => c.PartnerId!.Value)]);
+        return TypedResults.Ok(conversations.Select(c => Mapper.ToResponse(c, lastMessages.GetValueOrDefault(c.Id),
+            c.PartnerId is { } partnerId && partners.TryGetValue(partnerId, out var state) && state.Online)).ToList());
     }
 }

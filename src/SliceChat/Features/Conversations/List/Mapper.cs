@@ -8,11 +8,11 @@ public sealed record ConversationRow(Guid Id, ChatroomKind Kind, string Name, Gu
 
 public static class Mapper
 {
-    public static Response ToResponse(ConversationRow c, MessageResponse? lastMessage) => new(
+    public static Response ToResponse(ConversationRow c, MessageResponse? lastMessage, bool partnerOnline) => new(
         c.Id,
         c.Kind == ChatroomKind.Direct ? "direct" : "group",
         c.Kind == ChatroomKind.Direct ? c.PartnerName ?? User.TombstoneName : c.Name,
-        c.PartnerId is { } partnerId ? new Partner(partnerId, c.PartnerName!) : null,
+        c.PartnerId is { } partnerId ? new Partner(partnerId, c.PartnerName!, partnerOnline ? "online" : "offline") : null,
         lastMessage,
         c.LastSeq,
         c.LastReadSeq,

@@ -5,7 +5,8 @@ namespace SliceChat.Features.Conversations.List;
 
 public sealed record Request : CallerRequest;
 
-public sealed record Partner(Guid Id, string Username);
+/// <param name="Status">"online" or "offline".</param>
+public sealed record Partner(Guid Id, string Username, string Status);
 
 public sealed record Response(
     Guid ChatroomId,

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Realtime;
 using SliceChat.Infrastructure.Slices;
@@ -18,15 +19,19 @@ public sealed class FrameDispatcher
     private readonly ReadHandler read;
     private readonly SyncHandler sync;
     private readonly AuthHandler auth;
+    private readonly PresenceHandler presence;
+    private readonly AppMetrics metrics;
 
-    public FrameDispatcher(SocketClient client, ConversationFollower follower, IServiceProvider services)
+    public FrameDispatcher(SocketClient client, ConversationFollower follower, AppMetrics metrics, IServiceProvider services)
     {
+        this.metrics = metrics;
         this.client = client;
         send = ActivatorUtilities.CreateInstance<SendHandler>(services, client);
         typing = ActivatorUtilities.CreateInstance<TypingHandler>(services, client);
         read = ActivatorUtilities.CreateInstance<ReadHandler>(services, client);
         sync = ActivatorUtilities.CreateInstance<SyncHandler>(services, client, follower);
         auth = ActivatorUtilities.CreateInstance<AuthHandler>(services, client);
+        presence = ActivatorUtilities.CreateInstance<PresenceHandler>(services, client);
     }
 
     public async Task DispatchAsync(ReadOnlyMemory<byte> text)
@@ -42,6 +47,7 @@ public sealed class FrameDispatcher
         catch (Exception e) when (DbErrors.IsUnavailable(e))
         {
             // Whatever the frame needed the database for is not done (a send is one transaction); the socket stays open.
+            metrics.DatabaseUnavailable(UnavailablePaths.Socket);
             client.Reply(SocketFrames.Unavailable(frame.ClientMessageId));
         }
     }
@@ -91,13 +97,18 @@ public sealed class FrameDispatcher
                 return sync.HandleAsync(chatroomId, afterSeq);
             case { Type: "auth", Token: { Length: > 0 } token }:
                 return auth.HandleAsync(token);
+            case { Type: "presence.subscribe", UserIds: { } userIds }:
+                return presence.SubscribeAsync(userIds);
+            case { Type: "presence.unsubscribe", UserIds: { } userIds }:
+                presence.Unsubscribe(userIds);
+                break;
             case { Type: "ping" }:
                 client.Reply(SocketFrames.Pong);
                 break;
             case { Type: null }:
                 client.Reply(SocketFrames.Error("unknown_frame", "A frame needs a type, or recipient_id and content (a DM), or content or attachment_ids on a room socket."));
                 break;
-            case { Type: "message.send" or "typing" or "read" or "sync" or "auth" }:
+            case { Type: "message.send" or "typing" or "read" or "sync" or "auth" or "presence.subscribe" or "presence.unsubscribe" }:
                 client.Reply(SocketFrames.Error("validation_failed", $"A '{frame.Type}' frame lacks a required field.", frame.ClientMessageId));
                 break;
             default:

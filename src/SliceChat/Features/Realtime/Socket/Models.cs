@@ -13,7 +13,8 @@ public sealed record ClientFrame(
     long? Seq,
     long? AfterSeq,
     string? Token,
-    IReadOnlyList<Guid>? AttachmentIds);
+    IReadOnlyList<Guid>? AttachmentIds,
+    List<Guid>? UserIds);
 
 /// <summary>The <c>typing</c> event other members see.</summary>
 public sealed record TypingBody(Guid ChatroomId, Guid UserId, string Username);

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using FluentValidation;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Realtime;
@@ -16,7 +17,8 @@ namespace SliceChat.Features.Realtime.Socket;
 /// came, but the socket reads its next frame while earlier sends are still being stored (up to
 /// <c>Limits:SocketSendsInFlight</c>), so one socket's sends share the instance's group commits.
 /// </summary>
-public sealed partial class SendHandler(SocketClient client, IServiceScopeFactory scopes, IOptions<LimitsOptions> limits, ILogger<SendHandler> logger)
+public sealed partial class SendHandler(SocketClient client, IServiceScopeFactory scopes, IOptions<LimitsOptions> limits, AppMetrics metrics,
+    ILogger<SendHandler> logger)
 {
     private static readonly Validator Validator = new();
     private SemaphoreSlim? inFlight; // created with the socket's first send: most sockets never send
@@ -64,6 +66,7 @@ public sealed partial class SendHandler(SocketClient client, IServiceScopeFactor
         }
         catch (Exception e) when (DbErrors.IsUnavailable(e))
         {
+            metrics.DatabaseUnavailable(UnavailablePaths.Socket);
             client.Reply(SocketFrames.Unavailable(clientMessageId)); // not stored: its batch is one transaction
         }
         catch (Exception e)

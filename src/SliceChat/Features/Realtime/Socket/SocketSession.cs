@@ -1,6 +1,8 @@
 using System.Net.WebSockets;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Limits;
+using SliceChat.Infrastructure.Operations;
+using SliceChat.Infrastructure.Presence;
 using SliceChat.Infrastructure.Realtime;
 using SliceChat.Infrastructure.Security;
 using SliceChat.Infrastructure.Slices;
@@ -15,8 +17,10 @@ namespace SliceChat.Features.Realtime.Socket;
 public sealed partial class SocketSession(
     IServiceProvider services,
     ConnectionRegistry registry,
+    PresenceHub presence,
     SessionRevocation revocation,
     IOptions<LimitsOptions> limits,
+    AppMetrics metrics,
     ILogger<SocketSession> logger) : IDisposable
 {
     private SocketConnection connection = null!;
@@ -27,11 +31,15 @@ public sealed partial class SocketSession(
         var options = limits.Value;
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
         connection = new SocketConnection(socket, caller.Id, caller.SessionId, expiresAt, scope, roomId,
-            options.SocketQueueCapacity, TimeSpan.FromSeconds(options.SocketCloseTimeoutSeconds), logger);
+            options.SocketQueueCapacity, TimeSpan.FromSeconds(options.SocketCloseTimeoutSeconds), metrics, logger);
         var receiver = new FrameReceiver(socket, connection, options);
         var follower = ActivatorUtilities.CreateInstance<ConversationFollower>(services, connection);
         var dispatcher = ActivatorUtilities.CreateInstance<FrameDispatcher>(services, new SocketClient(connection, caller), follower);
         registry.Add(connection);
+        if (scope == SocketScope.User)
+        {
+            presence.Attach(connection);
+        }
         // "ready" goes first, and only once the socket receives its conversations' events.
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         connection.Enqueue(SocketFrames.Ready(caller.Id, connection.Id));
@@ -77,6 +85,7 @@ public sealed partial class SocketSession(
     {
         connection.Close(WebSocketCloseStatus.NormalClosure, "", drain: true);
         registry.Remove(connection);
+        presence.Detach(connection);
         try
         {
             await follower.DisposeAsync();

@@ -38,6 +38,8 @@ public sealed class Member
     public MemberRole Role { get; set; }
     public DateTimeOffset JoinedAt { get; set; }
     public long LastReadSeq { get; set; }
+    /// <summary>No offline notifications of this conversation for this member.</summary>
+    public bool Muted { get; set; }
 }
 
 public sealed class Message

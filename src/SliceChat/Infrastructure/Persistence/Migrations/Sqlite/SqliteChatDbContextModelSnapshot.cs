@@ -189,6 +189,10 @@ namespace SliceChat.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("last_read_seq");
 
+                    b.Property<bool>("Muted")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("muted");
+
                     b.Property<int>("Role")
                         .HasColumnType("INTEGER")
                         .HasColumnName("role");
@@ -257,6 +261,54 @@ namespace SliceChat.Infrastructure.Persistence.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("messages", (string)null);
+                });
+
+            modelBuilder.Entity("SliceChat.Infrastructure.Persistence.Entities.NotificationDelivery", b =>
+                {
+                    b.Property<long>("Seq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("seq");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<Guid>("ChatroomId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("chatroom_id");
+
+                    b.Property<long?>("ComposedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("composed_at");
+
+                    b.Property<Guid?>("DeliveryId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<long>("DueAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("due_at");
+
+                    b.Property<string>("Payload")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("payload");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Seq");
+
+                    b.HasIndex("ChatroomId");
+
+                    b.HasIndex("DueAt");
+
+                    b.HasIndex("UserId", "ChatroomId")
+                        .IsUnique()
+                        .HasFilter("payload IS NULL");
+
+                    b.ToTable("notification_deliveries", (string)null);
                 });
 
             modelBuilder.Entity("SliceChat.Infrastructure.Persistence.Entities.RefreshToken", b =>
@@ -402,6 +454,21 @@ namespace SliceChat.Infrastructure.Persistence.Migrations.Sqlite
                         .WithMany()
                         .HasForeignKey("SenderId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SliceChat.Infrastructure.Persistence.Entities.NotificationDelivery", b =>
+                {
+                    b.HasOne("SliceChat.Infrastructure.Persistence.Entities.Chatroom", null)
+                        .WithMany()
+                        .HasForeignKey("ChatroomId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SliceChat.Infrastructure.Persistence.Entities.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

@@ -11,72 +11,14 @@ using SliceChat.Infrastructure.Persistence;
 namespace SliceChat.Infrastructure.Persistence.Migrations.Sqlite
 {
     [DbContext(typeof(SqliteChatDbContext))]
-    [Migration("20261202054053_Attachments")]
-    partial class Attachments
+    [Migration("20261202052720_OfflineNotifications")]
+    partial class OfflineNotifications
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.15");
-
-            modelBuilder.Entity("SliceChat.Infrastructure.Persistence.Entities.Attachment", b =>
-                {
-                    b.Property<Guid>("Id")
-                        .ValueGeneratedOnAdd()
-                        .HasColumnType("TEXT")
-                        .HasColumnName("id");
-
-                    b.Property<string>("ContentType")
-                        .IsRequired()
-                        .HasMaxLength(100)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("content_type");
-
-                    b.Property<long>("CreatedAt")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("created_at");
-
-                    b.Property<string>("FileName")
-                        .IsRequired()
-                        .HasMaxLength(255)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("file_name");
-
-                    b.Property<int?>("Height")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("height");
-
-                    b.Property<Guid?>("MessageId")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("message_id");
-
-                    b.Property<string>("Sha256")
-                        .IsRequired()
-                        .HasMaxLength(64)
-                        .HasColumnType("TEXT")
-                        .HasColumnName("sha256");
-
-                    b.Property<long>("Size")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("size");
-
-                    b.Property<Guid>("UploaderId")
-                        .HasColumnType("TEXT")
-                        .HasColumnName("uploader_id");
-
-                    b.Property<int?>("Width")
-                        .HasColumnType("INTEGER")
-                        .HasColumnName("width");
-
-                    b.HasKey("Id");
-
-                    b.HasIndex("UploaderId");
-
-                    b.HasIndex("MessageId", "CreatedAt");
-
-                    b.ToTable("attachments", (string)null);
-                });
 
             modelBuilder.Entity("SliceChat.Infrastructure.Persistence.Entities.Chatroom", b =>
                 {
@@ -192,6 +134,10 @@ namespace SliceChat.Infrastructure.Persistence.Migrations.Sqlite
                         .HasColumnType("INTEGER")
                         .HasColumnName("last_read_seq");
 
+                    b.Property<bool>("Muted")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("muted");
+
                     b.Property<int>("Role")
                         .HasColumnType("INTEGER")
                         .HasColumnName("role");
@@ -260,6 +206,54 @@ namespace SliceChat.Infrastructure.Persistence.Migrations.Sqlite
                         .IsUnique();
 
                     b.ToTable("messages", (string)null);
+                });
+
+            modelBuilder.Entity("SliceChat.Infrastructure.Persistence.Entities.NotificationDelivery", b =>
+                {
+                    b.Property<long>("Seq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("seq");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("attempts");
+
+                    b.Property<Guid>("ChatroomId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("chatroom_id");
+
+                    b.Property<long?>("ComposedAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("composed_at");
+
+                    b.Property<Guid?>("DeliveryId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<long>("DueAt")
+                        .HasColumnType("INTEGER")
+                        .HasColumnName("due_at");
+
+                    b.Property<string>("Payload")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("payload");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("TEXT")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Seq");
+
+                    b.HasIndex("ChatroomId");
+
+                    b.HasIndex("DueAt");
+
+                    b.HasIndex("UserId", "ChatroomId")
+                        .IsUnique()
+                        .HasFilter("payload IS NULL");
+
+                    b.ToTable("notification_deliveries", (string)null);
                 });
 
             modelBuilder.Entity("SliceChat.Infrastructure.Persistence.Entities.RefreshToken", b =>
@@ -350,20 +344,6 @@ namespace SliceChat.Infrastructure.Persistence.Migrations.Sqlite
                     b.ToTable("users", (string)null);
                 });
 
-            modelBuilder.Entity("SliceChat.Infrastructure.Persistence.Entities.Attachment", b =>
-                {
-                    b.HasOne("SliceChat.Infrastructure.Persistence.Entities.Message", null)
-                        .WithMany()
-                        .HasForeignKey("MessageId")
-                        .OnDelete(DeleteBehavior.Cascade);
-
-                    b.HasOne("SliceChat.Infrastructure.Persistence.Entities.User", null)
-                        .WithMany()
-                        .HasForeignKey("UploaderId")
-                        .OnDelete(DeleteBehavior.Restrict)
-                        .IsRequired();
-                });
-
             modelBuilder.Entity("SliceChat.Infrastructure.Persistence.Entities.LoginSession", b =>
                 {
                     b.HasOne("SliceChat.Infrastructure.Persistence.Entities.User", null)
@@ -405,6 +385,21 @@ namespace SliceChat.Infrastructure.Persistence.Migrations.Sqlite
                         .WithMany()
                         .HasForeignKey("SenderId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SliceChat.Infrastructure.Persistence.Entities.NotificationDelivery", b =>
+                {
+                    b.HasOne("SliceChat.Infrastructure.Persistence.Entities.Chatroom", null)
+                        .WithMany()
+                        .HasForeignKey("ChatroomId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SliceChat.Infrastructure.Persistence.Entities.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

@@ -12,7 +12,7 @@ using SliceChat.Infrastructure.Persistence;
 namespace SliceChat.Infrastructure.Persistence.Migrations.Postgres
 {
     [DbContext(typeof(PostgresChatDbContext))]
-    [Migration("20261202054000_Attachments")]
+    [Migration("20261202064151_Attachments")]
     partial class Attachments
     {
         /// <inheritdoc />
@@ -197,6 +197,10 @@ namespace SliceChat.Infrastructure.Persistence.Migrations.Postgres
                         .HasColumnType("bigint")
                         .HasColumnName("last_read_seq");
 
+                    b.Property<bool>("Muted")
+                        .HasColumnType("boolean")
+                        .HasColumnName("muted");
+
                     b.Property<int>("Role")
                         .HasColumnType("integer")
                         .HasColumnName("role");
@@ -265,6 +269,56 @@ namespace SliceChat.Infrastructure.Persistence.Migrations.Postgres
                         .IsUnique();
 
                     b.ToTable("messages", (string)null);
+                });
+
+            modelBuilder.Entity("SliceChat.Infrastructure.Persistence.Entities.NotificationDelivery", b =>
+                {
+                    b.Property<long>("Seq")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("seq");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Seq"));
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<Guid>("ChatroomId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("chatroom_id");
+
+                    b.Property<long?>("ComposedAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("composed_at");
+
+                    b.Property<Guid?>("DeliveryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("delivery_id");
+
+                    b.Property<long>("DueAt")
+                        .HasColumnType("bigint")
+                        .HasColumnName("due_at");
+
+                    b.Property<string>("Payload")
+                        .HasColumnType("text")
+                        .HasColumnName("payload");
+
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("Seq");
+
+                    b.HasIndex("ChatroomId");
+
+                    b.HasIndex("DueAt");
+
+                    b.HasIndex("UserId", "ChatroomId")
+                        .IsUnique()
+                        .HasFilter("payload IS NULL");
+
+                    b.ToTable("notification_deliveries", (string)null);
                 });
 
             modelBuilder.Entity("SliceChat.Infrastructure.Persistence.Entities.RefreshToken", b =>
@@ -410,6 +464,21 @@ namespace SliceChat.Infrastructure.Persistence.Migrations.Postgres
                         .WithMany()
                         .HasForeignKey("SenderId")
                         .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SliceChat.Infrastructure.Persistence.Entities.NotificationDelivery", b =>
+                {
+                    b.HasOne("SliceChat.Infrastructure.Persistence.Entities.Chatroom", null)
+                        .WithMany()
+                        .HasForeignKey("ChatroomId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SliceChat.Infrastructure.Persistence.Entities.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

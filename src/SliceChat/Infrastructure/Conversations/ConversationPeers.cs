@@ -1,0 +1,24 @@
+using Microsoft.EntityFrameworkCore;
+using SliceChat.Infrastructure.Persistence;
+using SliceChat.Infrastructure.Persistence.Entities;
+
+namespace SliceChat.Infrastructure.Conversations;
+
+/// <summary>Who shares a conversation with a user: what decides whose presence the user may see.</summary>
+public static class ConversationPeers
+{
+    /// <summary>Those of <paramref name="userIds"/> (the user excluded) who share a conversation, direct or group, with <paramref name="userId"/>.</summary>
+    public static Task<List<Guid>> SharingWithAsync(this ChatDbContext db, Guid userId, IReadOnlyCollection<Guid> userIds, CancellationToken ct) =>
+        (from mine in db.Members.Where(m => m.UserId == userId)
+         join theirs in db.Members on mine.ChatroomId equals theirs.ChatroomId
+         where theirs.UserId != userId && userIds.Contains(theirs.UserId)
+         select theirs.UserId).Distinct().ToListAsync(ct);
+
+    /// <summary>The partners of <paramref name="userId"/>'s direct conversations.</summary>
+    public static Task<List<Guid>> DirectPartnersAsync(this ChatDbContext db, Guid userId, CancellationToken ct) =>
+        (from mine in db.Members.Where(m => m.UserId == userId)
+         join room in db.Chatrooms.Where(r => r.Kind == ChatroomKind.Direct) on mine.ChatroomId equals room.Id
+         join theirs in db.Members on room.Id equals theirs.ChatroomId
+         where theirs.UserId != userId
+         select theirs.UserId).Distinct().ToListAsync(ct);
+}

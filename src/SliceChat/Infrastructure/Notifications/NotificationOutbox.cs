@@ -1,0 +1,63 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SliceChat.Infrastructure.Persistence;
+
+namespace SliceChat.Infrastructure.Notifications;
+
+/// <summary>
+/// Opens the offline-notification windows of a batch of stored messages, in the batch's own transaction: for every
+/// member of each message's conversation but its sender, who has not muted it, a pending delivery due
+/// <c>Notifications:DelaySeconds</c> from now, unless the pair has one pending already (then the message joins it).
+/// One statement per batch; nothing at all without <c>Notifications:WebhookUrl</c>.
+/// </summary>
+public sealed class NotificationOutbox(IOptions<NotificationsOptions> options, TimeProvider time)
+{
+    public bool Enabled { get; } = options.Value.Enabled;
+
+    /// <param name="sent">The stored messages' conversations and senders.</param>
+    public async Task EnqueueAsync(ChatDbContext db, IEnumerable<(Guid ChatroomId, Guid SenderId)> sent, CancellationToken ct)
+    {
+        if (!Enabled)
+        {
+            return;
+        }
+        var pairs = sent.Distinct().ToList();
+        if (pairs.Count == 0)
+        {
+            return;
+        }
+        if (db.Database.CurrentTransaction is null)
+        {
+            throw new InvalidOperationException("Notifications must be queued in the transaction that stores their messages.");
+        }
+        var due = time.GetUtcNow().AddSeconds(options.Value.DelaySeconds).ToUnixTimeMilliseconds();
+        if (db.Database.IsNpgsql())
+        {
+            Guid[] rooms = [.. pairs.Select(p => p.ChatroomId)];
+            Guid[] senders = [.. pairs.Select(p => p.SenderId)];
+            // In key order, so two instances' batches that share members wait on each other instead of deadlocking.
+            await db.Database.ExecuteSqlAsync($"""
+                INSERT INTO notification_deliveries (user_id, chatroom_id, due_at, attempts)
+                SELECT DISTINCT m.user_id, m.chatroom_id, {due}, 0
+                FROM unnest({rooms}, {senders}) AS s(chatroom_id, sender_id)
+                JOIN members AS m ON m.chatroom_id = s.chatroom_id AND m.user_id <> s.sender_id
+                WHERE NOT m.muted
+                ORDER BY m.user_id, m.chatroom_id
+                ON CONFLICT DO NOTHING
+                """, ct);
+            return;
+        }
+        var values = string.Join(", ", pairs.Select((_, i) => $"({{{2 * i + 1}}}, {{{2 * i + 2}}})"));
+        object[] parameters = [due, .. pairs.SelectMany(p => new object[] { p.ChatroomId, p.SenderId })];
+        // Only placeholders are spliced in: the values go as parameters.
+        var sql = $$"""
+            WITH s(chatroom_id, sender_id) AS (VALUES {{values}})
+            INSERT INTO notification_deliveries (user_id, chatroom_id, due_at, attempts)
+            SELECT DISTINCT m.user_id, m.chatroom_id, {0}, 0
+            FROM s JOIN members AS m ON m.chatroom_id = s.chatroom_id AND m.user_id <> s.sender_id
+            WHERE m.muted = 0
+            ON CONFLICT DO NOTHING
+            """;
+        await db.Database.ExecuteSqlRawAsync(sql, parameters, ct);
+    }
+}
