@@ -31,4 +31,36 @@ public sealed class AttachmentsScaleOutTests(ScaledOutApp app) : IClassFixture<S
         download.Content.Headers.ContentLength.ShouldBe(file["size"]!.GetValue<long>());
         (await Uploads.GetAsync(onB, reader, file["thumbnail_url"].Text())).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
+
+    [Fact]
+    public async Task OfflineNotification_CarriesTheMessagesAttachments_StoredInTheBatchsTransaction()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var instance = app.StartInstance(s =>
+        {
+            s["Notifications:WebhookUrl"] = receiver.Url;
+            s["Notifications:WebhookSecret"] = "attachments-webhook-secret";
+            s["Notifications:DelaySeconds"] = "1";
+            s["Notifications:PollMilliseconds"] = "200";
+        });
+        var api = new Api(instance.CreateClient());
+        var sender = await api.RegisterAsync();
+        var offline = await api.RegisterAsync();
+        var file = await api.UploadedAsync(sender, Uploads.Png(12, 12), "note.png");
+        var taken = await api.UploadedAsync(sender, Uploads.Png(12, 12), "taken.png");
+        await (await api.As(sender).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = offline.Id, content = "first", attachment_ids = new[] { taken["id"].Text() } }))
+            .ShouldHaveStatus(HttpStatusCode.Created);
+
+        var sends = await Task.WhenAll(
+            api.As(sender).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = offline.Id, content = "", attachment_ids = new[] { file["id"].Text() } }),
+            api.As(sender).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = offline.Id, content = "again", attachment_ids = new[] { taken["id"].Text() } }));
+        await sends[0].ShouldHaveStatus(HttpStatusCode.Created);
+        await sends[1].ShouldBeValidationProblem("attachment_ids");
+
+        // One webhook, or two when the box was slow enough to split the window: the stored messages, each with its attachment.
+        static List<string> Notified(IReadOnlyList<ReceivedWebhook> webhooks) => [.. webhooks.Where(w => w.Status == 200)
+            .SelectMany(w => w.Json["messages"]!.AsArray()).Select(m => m!["attachments"]!.AsArray().Single()!["id"].Text()).Distinct()];
+        var received = await receiver.WaitAsync(r => Notified(r).Count >= 2, TimeSpan.FromSeconds(30));
+        Notified(received).ShouldBe([taken["id"].Text(), file["id"].Text()]);
+    }
 }
