@@ -6,6 +6,7 @@
 #   bash bench/run.sh micro sends [N]  # sends/s of 8 concurrent REST senders over 10 rooms, N runs (3), and their median
 #   bash bench/run.sh micro idle-sockets [count]  # server memory per idle socket (room sockets on one instance)
 #   bash bench/run.sh micro presence-cost [n]  # Redis commands per socket open and close and per renewal round, n sockets (10,000)
+#   bash bench/run.sh micro attachments [N]  # upload and download MB/s of one 10 MiB attachment, N runs (7), and their medians
 #
 # The suite builds the app (Release), starts a throwaway PostgreSQL 15 with default durability
 # (fsync on) and redis-server on free loopback ports (scripts/servers.sh), two SliceChat instances
@@ -35,7 +36,7 @@ if [[ "${1:-suite}" == micro ]]; then
   exit 0
 fi
 if [[ "${1:-suite}" != suite ]]; then
-  echo "usage: bash bench/run.sh [suite|micro [sends [N] | idle-sockets [count] | presence-cost [n]]]" >&2
+  echo "usage: bash bench/run.sh [suite|micro [sends [N] | idle-sockets [count] | presence-cost [n] | attachments [N]]]" >&2
   exit 2
 fi
 

@@ -4,7 +4,8 @@
 //   3. end-to-end latency of a REST post on instance A to a socket on instance B (idle system),
 //      against the REST post's own round trip.
 // With the argument `sends [runs]`: sends per second of 8 concurrent REST senders over 10 rooms (SendThroughput.cs);
-// `presence-cost [sockets]`: Redis commands per socket open and close and per renewal round (PresenceCost.cs).
+// `presence-cost [sockets]`: Redis commands per socket open and close and per renewal round (PresenceCost.cs);
+// `attachments [runs]`: upload and download MB/s of a 10 MiB attachment (AttachmentThroughput.cs).
 // Two app instances run in this process on real Kestrel ports, over the PostgreSQL and Redis
 // that bench/run.sh starts. Prints medians (p50), p99 and ratios as a Markdown table.
 using System.Diagnostics;
@@ -40,6 +41,11 @@ internal static class Benchmarks
         var postgres = Environment.GetEnvironmentVariable("SLICECHAT_TEST_POSTGRES") ?? throw new InvalidOperationException("Run bench/run.sh.");
         var redis = Environment.GetEnvironmentVariable("SLICECHAT_TEST_REDIS") ?? throw new InvalidOperationException("Run bench/run.sh.");
         var samples = int.TryParse(Environment.GetEnvironmentVariable("SLICECHAT_BENCH_SAMPLES"), out var n) ? n : 300;
+        if (args is ["attachments", ..])
+        {
+            await AttachmentThroughput.RunAsync(postgres, redis, args.Length > 1 && int.TryParse(args[1], out var files) ? files : 7);
+            return;
+        }
         if (args is ["sends", ..])
         {
             var runs = args.Length > 1 && int.TryParse(args[1], out var r) ? r : 3;

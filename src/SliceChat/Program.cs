@@ -1,4 +1,5 @@
 using SliceChat.Infrastructure.Accounts;
+using SliceChat.Infrastructure.Attachments;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Messaging;
@@ -22,6 +23,7 @@ builder.AddMessaging();
 builder.AddSecurity();
 builder.AddAccounts();
 builder.AddConversations();
+builder.AddAttachments();
 builder.AddRealtime();
 builder.AddPresence();
 builder.AddNotifications();

@@ -41,6 +41,10 @@ public static partial class ApiRoutes
     public const string Conversations = "/api/v1/messages/conversations";
     public const string ConversationsAlias = "/api/v1/conversations";
 
+    public const string Attachments = "/api/v1/attachments";
+    public const string Attachment = "/api/v1/attachments/{id:guid}";
+    public const string AttachmentThumbnail = "/api/v1/attachments/{id:guid}/thumbnail";
+
     public const string UserSocket = "/ws/chat";
     public const string RoomSocket = "/ws/chatrooms/{chatroom_id:guid}";
     public const string RoomSocketAlias = "/api/v1/ws/chatrooms/{chatroom_id:guid}";

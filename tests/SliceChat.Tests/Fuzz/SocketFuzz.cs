@@ -32,7 +32,7 @@ public sealed class SocketFuzz(Fuzzer fuzz, Guid room, Guid partner, string toke
             var t when t == typeof(Guid) => FieldKind.Uuid,
             var t when t == typeof(long) => FieldKind.WholeNumber,
             var t when t == typeof(string) => FieldKind.Text,
-            var t when t == typeof(List<Guid>) => FieldKind.UuidArray,
+            var t when t == typeof(List<Guid>) || t == typeof(IReadOnlyList<Guid>) => FieldKind.UuidArray,
             var t => throw new NotSupportedException($"{p.Name}: no fuzz values for {t}"),
         });
 

@@ -20,6 +20,8 @@ public sealed class AppFactory(IReadOnlyDictionary<string, string?> settings, IL
     {
         ["ConnectionStrings:Postgres"] = provider == Provider.Postgres ? database : null,
         ["Storage:DataDirectory"] = provider == Provider.Sqlite ? database : null,
+        // Instances of one database share one directory (SQLite's sits in its data folder).
+        ["Storage:AttachmentsDirectory"] = provider == Provider.Postgres ? AttachmentsDirectory(database) : null,
         ["Redis:Configuration"] = redis,
         ["Redis:ChannelPrefix"] = channelPrefix,
         ["Jwt:SigningKey"] = SigningKey,
@@ -28,6 +30,9 @@ public sealed class AppFactory(IReadOnlyDictionary<string, string?> settings, IL
         ["Passwords:BcryptWorkFactor"] = "4",
         ["Logging:LogLevel:Default"] = "Warning",
     };
+
+    public static string AttachmentsDirectory(string database) => Path.Combine(Path.GetTempPath(), "slicechat-test-attachments",
+        Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(database)))[..16]);
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {

@@ -80,6 +80,11 @@ public abstract class AppFixture : IAsyncLifetime
         if (Provider == Provider.Postgres)
         {
             TestServers.DropPostgresDatabase(Database);
+            var attachments = AppFactory.AttachmentsDirectory(Database);
+            if (Directory.Exists(attachments))
+            {
+                Directory.Delete(attachments, recursive: true);
+            }
         }
         else
         {

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using SliceChat.Infrastructure.Attachments;
 using SliceChat.Infrastructure.Persistence;
 
 namespace SliceChat.Infrastructure.Conversations;
@@ -13,9 +14,9 @@ public enum AuthoredChange
 /// <summary>
 /// Edits and deletions of one's own messages: the message exists, is not deleted, sits in a conversation the
 /// caller is in, and is theirs. The write is conditional, so an edit racing a delete never brings content back;
-/// the changed message is published as <c>message.updated</c> or <c>message.deleted</c>.
+/// the changed message is published as <c>message.updated</c> or <c>message.deleted</c>. A deleted message's attachments go with its content.
 /// </summary>
-public sealed class AuthoredMessages(ChatDbContext db, ChatEvents events)
+public sealed class AuthoredMessages(ChatDbContext db, ChatEvents events, AttachmentCleanup attachments)
 {
     public async Task<(AuthoredChange Outcome, MessageResponse? Message)> ChangeAsync(
         Guid messageId, Guid userId, string content, bool delete, CancellationToken ct)
@@ -50,6 +51,10 @@ public sealed class AuthoredMessages(ChatDbContext db, ChatEvents events)
         if (changed == 0)
         {
             return (AuthoredChange.NotFound, null);
+        }
+        if (delete)
+        {
+            await attachments.DeleteOfMessageAsync(messageId, ct);
         }
         var response = await db.Messages.Where(m => m.Id == messageId).Responses(db).SingleAsync(ct);
         await events.PublishAsync(found.ChatroomId, delete ? ChatEvents.MessageDeleted : ChatEvents.MessageUpdated, response);

@@ -1,3 +1,4 @@
+using SliceChat.Infrastructure.Attachments;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
 
@@ -15,20 +16,23 @@ public sealed record MessageResponse(
     string? ClientMessageId,
     DateTimeOffset CreatedAt,
     DateTimeOffset? EditedAt,
-    DateTimeOffset? DeletedAt);
+    DateTimeOffset? DeletedAt,
+    IReadOnlyList<AttachmentResponse> Attachments);
 
 public static class MessageMapper
 {
-    public static MessageResponse From(Message m, string senderUsername) =>
-        new(m.Id, m.ChatroomId, m.Seq, m.SenderId, senderUsername, m.RecipientId, m.Content, m.ClientMessageId, m.CreatedAt, m.EditedAt, m.DeletedAt);
+    public static MessageResponse From(Message m, string senderUsername, IReadOnlyList<AttachmentResponse> attachments) =>
+        new(m.Id, m.ChatroomId, m.Seq, m.SenderId, senderUsername, m.RecipientId, m.Content, m.ClientMessageId, m.CreatedAt, m.EditedAt, m.DeletedAt, attachments);
 
     /// <summary>
-    /// Messages with their sender's name (a tombstone for deleted accounts), as one SQL join. Filter,
+    /// Messages with their sender's name (a tombstone for deleted accounts) and their attachments in upload order, as one SQL query. Filter,
     /// order and limit <paramref name="messages"/> first: the projection cannot be ordered in SQL.
     /// </summary>
     public static IQueryable<MessageResponse> Responses(this IQueryable<Message> messages, ChatDbContext db) =>
         from m in messages
         join u in db.Users on m.SenderId equals u.Id
         select new MessageResponse(m.Id, m.ChatroomId, m.Seq, m.SenderId, u.DeletedAt == null ? u.Username : User.TombstoneName,
-            m.RecipientId, m.Content, m.ClientMessageId, m.CreatedAt, m.EditedAt, m.DeletedAt);
+            m.RecipientId, m.Content, m.ClientMessageId, m.CreatedAt, m.EditedAt, m.DeletedAt,
+            db.Attachments.Where(a => a.MessageId == m.Id).OrderBy(a => a.Id)
+                .Select(a => new AttachmentResponse(a.Id, a.FileName, a.ContentType, a.Size, a.Width, a.Height, a.Sha256, a.CreatedAt)).ToList());
 }

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using SliceChat.Infrastructure.Attachments;
 using SliceChat.Infrastructure.Notifications;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
@@ -7,14 +8,21 @@ namespace SliceChat.Infrastructure.Conversations;
 
 /// <summary>A send that passed its checks and waits to be stored.</summary>
 /// <param name="SenderName">The name as it is now, not as the access token remembers it.</param>
-public sealed record PendingSend(Guid ChatroomId, Guid SenderId, string SenderName, Guid? RecipientId, string Content, string? ClientMessageId);
+/// <param name="AttachmentIds">Uploads of the sender the message takes (none when null or empty).</param>
+public sealed record PendingSend(Guid ChatroomId, Guid SenderId, string SenderName, Guid? RecipientId, string Content, string? ClientMessageId,
+    IReadOnlyList<Guid>? AttachmentIds = null)
+{
+    public bool HasAttachments => AttachmentIds is { Count: > 0 };
+}
 
 /// <summary>
 /// Stores sends that passed their checks, many in one transaction (on PostgreSQL one statement): each
 /// conversation's seqs claimed, the messages inserted, a repeated client_message_id answered with the
-/// original, the senders' read markers moved. Publishing is the caller's, after commit.
+/// original, the senders' read markers moved, attachments claimed. Publishing is the caller's, after commit.
+/// A send whose attachments cannot be claimed fails alone (<see cref="SendError.AttachmentsUnavailable"/>), before
+/// any seq is taken. A batch without attachments pays nothing for them.
 /// </summary>
-public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, NotificationOutbox notifications)
+public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, NotificationOutbox notifications, AttachmentClaims attachments)
 {
     /// <summary>
     /// Stores <paramref name="sends"/> in one transaction, filling <paramref name="results"/> (one per
@@ -51,10 +59,49 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
             }
             fresh.Add(i);
         }
-        if (fresh.Count == 0)
+        var attachedTo = await CheckAttachmentsAsync(sends, fresh, results, ct);
+        if (fresh.Count > 0)
         {
-            return;
+            await StoreFreshAsync(sends, fresh, attachedTo, results, ct);
         }
+        foreach (var (i, first) in repeatOf)
+        {
+            results[i] = results[first]!.Message is { } message ? new SendResult(message, false, SendError.None) : results[first];
+        }
+    }
+
+    /// <summary>
+    /// The attachments of the fresh sends that have some, in one query; a send that cannot have all of its own is
+    /// answered with <see cref="SendError.AttachmentsUnavailable"/> and taken out of <paramref name="fresh"/>.
+    /// </summary>
+    private async Task<Dictionary<int, List<AttachmentResponse>>> CheckAttachmentsAsync(IReadOnlyList<PendingSend> sends, List<int> fresh,
+        SendResult?[] results, CancellationToken ct)
+    {
+        var withAttachments = fresh.Where(i => sends[i].HasAttachments).ToList();
+        if (withAttachments.Count == 0)
+        {
+            return [];
+        }
+        var found = await attachments.CheckAsync([.. withAttachments.Select(i => (sends[i].SenderId, sends[i].AttachmentIds!))], ct);
+        var attachedTo = new Dictionary<int, List<AttachmentResponse>>();
+        for (var k = 0; k < withAttachments.Count; k++)
+        {
+            if (found[k] is { } list)
+            {
+                attachedTo[withAttachments[k]] = list;
+            }
+            else
+            {
+                results[withAttachments[k]] = SendResult.Failed(SendError.AttachmentsUnavailable);
+                fresh.Remove(withAttachments[k]);
+            }
+        }
+        return attachedTo;
+    }
+
+    private async Task StoreFreshAsync(IReadOnlyList<PendingSend> sends, List<int> fresh, Dictionary<int, List<AttachmentResponse>> attachedTo,
+        SendResult?[] results, CancellationToken ct)
+    {
 
         // Each conversation's new messages take its next seqs in batch order; a sender's read marker
         // moves to their last one.
@@ -73,16 +120,24 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
         // Ids now, seqs once the rooms are claimed: the k-th of a room's n new messages is n - k before its newest.
         var now = Clock.Now();
         var drafts = fresh.ToDictionary(i => i, i => (Message: NewMessage(sends[i], 0, now), FromEnd: countOf[sends[i].ChatroomId] - ordinal[i]));
-        // With offline notifications the batch and its outbox rows share a transaction; without, nothing changes.
-        await using var notifying = notifications.Enabled ? await db.Database.BeginTransactionAsync(ct) : null;
+        // Offline notifications' outbox rows and attachment claims share the batch's transaction; without either, nothing changes.
+        await using var outer = notifications.Enabled || attachedTo.Count > 0 ? await db.Database.BeginTransactionAsync(ct) : null;
         var lastSeqs = db.Database.IsNpgsql()
             ? await WriteInOneStatementAsync(claims, reads, drafts.Values, now, ct)
             : await WriteInTransactionAsync(claims, reads, drafts.Values, now, ct);
-        if (notifying is not null)
+        // After the insert: a claim another instance took since the check throws, and the batch is written send by send.
+        foreach (var i in attachedTo.Keys.Where(i => lastSeqs.ContainsKey(sends[i].ChatroomId)))
+        {
+            await attachments.ClaimAsync(drafts[i].Message.Id, sends[i].SenderId, sends[i].AttachmentIds!, ct);
+        }
+        if (notifications.Enabled)
         {
             await notifications.EnqueueAsync(db, drafts.Values.Where(d => lastSeqs.ContainsKey(d.Message.ChatroomId))
                 .Select(d => (d.Message.ChatroomId, d.Message.SenderId)), ct);
-            await notifying.CommitAsync(ct);
+        }
+        if (outer is not null)
+        {
+            await outer.CommitAsync(ct);
         }
 
         foreach (var i in fresh)
@@ -91,16 +146,12 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
             if (lastSeqs.TryGetValue(message.ChatroomId, out var last))
             {
                 message.Seq = last - fromEnd;
-                results[i] = new SendResult(MessageMapper.From(message, sends[i].SenderName), true, SendError.None);
+                results[i] = new SendResult(MessageMapper.From(message, sends[i].SenderName, attachedTo.GetValueOrDefault(i) ?? []), true, SendError.None);
             }
             else
             {
                 results[i] = SendResult.Failed(SendError.NotFound); // the conversation was deleted after the send's checks
             }
-        }
-        foreach (var (i, first) in repeatOf)
-        {
-            results[i] = results[first]!.Message is { } message ? new SendResult(message, false, SendError.None) : results[first];
         }
     }
 
@@ -197,6 +248,7 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
     {
         var now = Clock.Now();
         Message message;
+        List<AttachmentResponse>? attached = null;
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
             // Taken first: it holds the conversation's write lock, so the repeat check below cannot race.
@@ -210,16 +262,38 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
                 await transaction.RollbackAsync(ct);
                 return new SendResult(original, false, SendError.None);
             }
+            if (send.HasAttachments)
+            {
+                attached = (await attachments.CheckAsync([(send.SenderId, send.AttachmentIds!)], ct))[0];
+                if (attached is null)
+                {
+                    await transaction.RollbackAsync(ct);
+                    return SendResult.Failed(SendError.AttachmentsUnavailable);
+                }
+            }
             message = NewMessage(send, seq.Value, now);
             db.Messages.Add(message);
             await db.SaveChangesAsync(ct);
+            if (send.HasAttachments)
+            {
+                try
+                {
+                    await attachments.ClaimAsync(message.Id, send.SenderId, send.AttachmentIds!, ct);
+                }
+                catch (AttachmentClaimLostException)
+                {
+                    await transaction.RollbackAsync(ct);
+                    db.ChangeTracker.Clear();
+                    return SendResult.Failed(SendError.AttachmentsUnavailable);
+                }
+            }
             await db.Members.Where(m => m.ChatroomId == send.ChatroomId && m.UserId == send.SenderId && m.LastReadSeq < seq)
                 .ExecuteUpdateAsync(s => s.SetProperty(m => m.LastReadSeq, seq.Value), ct);
             await notifications.EnqueueAsync(db, [(send.ChatroomId, send.SenderId)], ct);
             await transaction.CommitAsync(ct);
         }
         db.ChangeTracker.Clear();
-        return new SendResult(MessageMapper.From(message, send.SenderName), true, SendError.None);
+        return new SendResult(MessageMapper.From(message, send.SenderName, attached ?? []), true, SendError.None);
     }
 
     /// <summary>The stored message this send repeats (same sender, conversation and client_message_id), if any.</summary>
@@ -258,7 +332,13 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
             // A superset when the batch mixes senders and rooms; the exact keys are picked below.
             originals = db.Messages.Where(m => senders.Contains(m.SenderId) && rooms.Contains(m.ChatroomId) && clientIds.Contains(m.ClientMessageId));
         }
-        var found = await originals.Responses(db).ToListAsync(ct);
+        // Ids first: most batches repeat nothing, and then this one small query is all (no join to senders and attachments).
+        var ids = await originals.Select(m => m.Id).ToListAsync(ct);
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+        var found = await db.Messages.Where(m => ids.Contains(m.Id)).Responses(db).ToListAsync(ct);
         return found.ToDictionary(m => (m.SenderId, m.ChatroomId, m.ClientMessageId!));
     }
 

@@ -14,6 +14,8 @@ public enum SendError
     RateLimited,
     /// <summary>This instance's send queue is full (<c>Limits:SendQueueCapacity</c>): nothing stored; retry shortly.</summary>
     Overloaded,
+    /// <summary>An attachment id is unknown, not the sender's upload, or used by another message: nothing stored.</summary>
+    AttachmentsUnavailable,
 }
 
 /// <summary>A send's outcome: the message (<see cref="Created"/> false for an idempotent repeat) or why not.</summary>
@@ -31,13 +33,16 @@ public sealed record SendResult(MessageResponse? Message, bool Created, SendErro
 /// </summary>
 public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatEvents events, SendBatcher queue, RateLimits limits, MessageStore store)
 {
-    public async Task<SendResult> SendToRoomAsync(Guid chatroomId, Guid senderId, string content, string? clientMessageId, CancellationToken ct) =>
-        await await QueueToRoomAsync(chatroomId, senderId, content, clientMessageId, ct);
+    public async Task<SendResult> SendToRoomAsync(Guid chatroomId, Guid senderId, string content, string? clientMessageId,
+        IReadOnlyList<Guid>? attachmentIds, CancellationToken ct) =>
+        await await QueueToRoomAsync(chatroomId, senderId, content, clientMessageId, attachmentIds, ct);
 
-    public async Task<SendResult> SendDirectAsync(Guid recipientId, Guid senderId, string content, string? clientMessageId, CancellationToken ct) =>
-        await await QueueDirectAsync(recipientId, senderId, content, clientMessageId, ct);
+    public async Task<SendResult> SendDirectAsync(Guid recipientId, Guid senderId, string content, string? clientMessageId,
+        IReadOnlyList<Guid>? attachmentIds, CancellationToken ct) =>
+        await await QueueDirectAsync(recipientId, senderId, content, clientMessageId, attachmentIds, ct);
 
-    public async Task<Task<SendResult>> QueueToRoomAsync(Guid chatroomId, Guid senderId, string content, string? clientMessageId, CancellationToken ct)
+    public async Task<Task<SendResult>> QueueToRoomAsync(Guid chatroomId, Guid senderId, string content, string? clientMessageId,
+        IReadOnlyList<Guid>? attachmentIds, CancellationToken ct)
     {
         var sender = await access.FindForSenderAsync(chatroomId, senderId, ct);
         if (sender is null)
@@ -52,10 +57,11 @@ public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatE
         {
             return Refused(SendError.NotFound); // the partner deleted their account
         }
-        return await EnqueueAsync(new PendingSend(chatroomId, senderId, sender.SenderName, sender.Partner, content, clientMessageId), ct);
+        return await EnqueueAsync(new PendingSend(chatroomId, senderId, sender.SenderName, sender.Partner, content, clientMessageId, attachmentIds), ct);
     }
 
-    public async Task<Task<SendResult>> QueueDirectAsync(Guid recipientId, Guid senderId, string content, string? clientMessageId, CancellationToken ct)
+    public async Task<Task<SendResult>> QueueDirectAsync(Guid recipientId, Guid senderId, string content, string? clientMessageId,
+        IReadOnlyList<Guid>? attachmentIds, CancellationToken ct)
     {
         if (recipientId == senderId)
         {
@@ -73,7 +79,7 @@ public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatE
             return Refused(SendError.NotFound);
         }
         var chatroomId = await FindOrCreateDirectAsync(senderId, senderName, recipientId, recipient, ct);
-        return await EnqueueAsync(new PendingSend(chatroomId, senderId, senderName, recipientId, content, clientMessageId), ct);
+        return await EnqueueAsync(new PendingSend(chatroomId, senderId, senderName, recipientId, content, clientMessageId, attachmentIds), ct);
     }
 
     private static Task<SendResult> Refused(SendError error) => Task.FromResult(SendResult.Failed(error));

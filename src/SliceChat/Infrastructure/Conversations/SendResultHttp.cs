@@ -13,6 +13,7 @@ public static class SendResultHttp
             SendError.None => TypedResults.Ok(result.Message),
             SendError.NotMember => Problems.Forbidden("You are not a member of this chatroom."),
             SendError.ToSelf => Problems.Invalid("recipient_id", "You cannot send a direct message to yourself."),
+            SendError.AttachmentsUnavailable => Problems.Invalid("attachment_ids", MessageRules.AttachmentsUnavailable),
             SendError.RateLimited => Problems.TooManyRequests(http, result.RetryAfter),
             SendError.Overloaded => Problems.Unavailable(http, result.RetryAfter, "Too many messages are waiting to be stored"),
             _ => Problems.NotFound("No such chatroom or user."),

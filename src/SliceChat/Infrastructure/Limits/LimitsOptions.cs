@@ -120,4 +120,14 @@ public sealed class LimitsOptions
     public int UnavailableRetryAfterSeconds { get; set; } = 2;
     /// <summary>How long a Redis command may take before the client gives it up (StackExchange.Redis' sync and async timeouts; recovery goes through the database).</summary>
     public int BusCommandTimeoutSeconds { get; set; } = 5;
+    /// <summary>Largest attachment in bytes; an upload past it answers 413 as soon as the limit is passed (a declared larger body at once).</summary>
+    public long AttachmentMaxBytes { get; set; } = 10 * 1024 * 1024;
+    /// <summary>Most pixels (width x height, from the header) of an image attachment; a larger one answers 400 without being decoded.</summary>
+    public long AttachmentMaxImagePixels { get; set; } = 40_000_000;
+    /// <summary>Image uploads an instance decodes at once (each for its thumbnail); more wait their turn.</summary>
+    public int ImageDecodesInFlight { get; set; } = 2;
+    /// <summary>An upload no message references is deleted after this many hours.</summary>
+    public int UnusedAttachmentHours { get; set; } = 24;
+    /// <summary>How often each instance looks for unused uploads to delete.</summary>
+    public int AttachmentSweepMinutes { get; set; } = 10;
 }

@@ -168,12 +168,20 @@ public static class LimitsServices
         return builder;
     }
 
-    /// <summary>413 problem details for a declared body over <c>Limits:MaxRequestBodyBytes</c> (Kestrel also cuts off undeclared ones).</summary>
+    /// <summary>
+    /// 413 problem details for a declared body over <c>Limits:MaxRequestBodyBytes</c> (Kestrel also cuts off undeclared ones),
+    /// or over the route's own limit where it declares one (<see cref="Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata"/>: uploads).
+    /// </summary>
     public static WebApplication UseRequestBodyLimit(this WebApplication app)
     {
         app.Use(async (context, next) =>
         {
-            var max = context.RequestServices.GetRequiredService<IOptions<LimitsOptions>>().Value.MaxRequestBodyBytes;
+            var routeLimit = context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata>()?.MaxRequestBodySize;
+            if (routeLimit is not null && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
+            {
+                feature.MaxRequestBodySize = routeLimit;
+            }
+            var max = routeLimit ?? context.RequestServices.GetRequiredService<IOptions<LimitsOptions>>().Value.MaxRequestBodyBytes;
             if (context.Request.ContentLength > max)
             {
                 await TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large",

@@ -17,6 +17,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
     public DbSet<Chatroom> Chatrooms => Set<Chatroom>();
     public DbSet<Member> Members => Set<Member>();
     public DbSet<Message> Messages => Set<Message>();
+    public DbSet<Attachment> Attachments => Set<Attachment>();
     public DbSet<NotificationDelivery> NotificationDeliveries => Set<NotificationDelivery>();
 
     protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
@@ -90,6 +91,7 @@ public abstract class ChatDbContext(DbContextOptions options) : DbContext(option
             e.HasIndex(m => m.RecipientId);
         });
 
+        modelBuilder.ApplyConfiguration(new AttachmentConfiguration());
         modelBuilder.ApplyConfiguration(new NotificationDeliveryConfiguration());
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())

@@ -17,8 +17,10 @@ public static class SocketProtocolDoc
         username}`; `chatroom.deleted {chatroom_id}`; `presence {user_id, status: "online"|"offline", last_seen_at}` (on
         `/ws/chat`, for direct partners and subscribed users, once per change); `pong`; `error {code, message, client_message_id?}`.
 
-        Client → server: `{recipient_id, content, client_message_id?}` (a DM); `{content, client_message_id?}` on a room
-        socket; `{type: "message.send", chatroom_id, content, client_message_id?}`; `{type: "typing", chatroom_id}`;
+        Client → server: `{recipient_id, content, client_message_id?, attachment_ids?}` (a DM); `{content,
+        client_message_id?, attachment_ids?}` on a room socket; `{type: "message.send", chatroom_id, content,
+        client_message_id?, attachment_ids?}` (`attachment_ids`: at most 10 of the user's unused uploads; `content` may
+        then be empty); `{type: "typing", chatroom_id}`;
         `{type: "read", chatroom_id, seq}`; `{type: "sync", chatroom_id, after_seq}` (replays what was missed, then live
         events continue in order); `{type: "auth", token}` (a fresh access token extends the socket); `{type: "presence.subscribe", user_ids}` /
         `{type: "presence.unsubscribe", user_ids}` (on `/ws/chat`: users who share a conversation, at most 200); `{type: "ping"}`.

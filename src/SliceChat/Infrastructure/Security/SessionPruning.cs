@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using SliceChat.Infrastructure.Operations;
 using SliceChat.Infrastructure.Persistence;
 
 namespace SliceChat.Infrastructure.Security;
@@ -9,7 +10,8 @@ namespace SliceChat.Infrastructure.Security;
 /// lives), with their refresh tokens, so the tables do not grow for ever. Every instance runs it; the deletes
 /// are idempotent. A database error waits for the next round.
 /// </summary>
-public sealed partial class SessionPruning(IServiceScopeFactory scopes, IOptions<JwtOptions> options, ILogger<SessionPruning> logger) : BackgroundService
+public sealed class SessionPruning(IServiceScopeFactory scopes, IOptions<JwtOptions> options, ILogger<SessionPruning> logger)
+    : PeriodicCleanup(TimeSpan.FromMinutes(options.Value.PruneSessionsMinutes), logger)
 {
     public async Task<int> PruneAsync(CancellationToken ct)
     {
@@ -21,25 +23,7 @@ public sealed partial class SessionPruning(IServiceScopeFactory scopes, IOptions
         return await db.LoginSessions.Where(s => s.ExpiresAt <= now || s.RevokedAt <= revokedBefore).ExecuteDeleteAsync(ct);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(TimeSpan.FromMinutes(options.Value.PruneSessionsMinutes));
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                LogPruned(logger, await PruneAsync(stoppingToken));
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogFailed(logger, e);
-            }
-        }
-    }
+    protected override string Removes => "dead login sessions";
 
-    [LoggerMessage(LogLevel.Debug, "Pruned {Count} dead login sessions")]
-    private static partial void LogPruned(ILogger logger, int count);
-
-    [LoggerMessage(LogLevel.Warning, "Pruning login sessions failed; trying again next round")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
+    protected override Task<int> RoundAsync(CancellationToken ct) => PruneAsync(ct);
 }

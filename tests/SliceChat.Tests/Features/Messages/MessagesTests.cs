@@ -20,7 +20,7 @@ public abstract class MessagesTests(AppFixture fixture)
 
         await response.ShouldHaveStatus(HttpStatusCode.Created);
         var message = (await response.Json()).AsObject();
-        message.Select(p => p.Key).Order().ShouldBe(["chatroom_id", "client_message_id", "content", "created_at", "deleted_at", "edited_at", "id", "recipient_id", "sender_id", "sender_username", "seq"]);
+        message.Select(p => p.Key).Order().ShouldBe(["attachments", "chatroom_id", "client_message_id", "content", "created_at", "deleted_at", "edited_at", "id", "recipient_id", "sender_id", "sender_username", "seq"]);
         message["seq"]!.GetValue<long>().ShouldBe(1);
         message["chatroom_id"].Text().ShouldBe(room.ToString());
         message["sender_username"].Text().ShouldBe(owner.Username);

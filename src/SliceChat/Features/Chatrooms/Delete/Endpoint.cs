@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using SliceChat.Infrastructure.Attachments;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Persistence;
@@ -10,7 +11,7 @@ namespace SliceChat.Features.Chatrooms.Delete;
 
 public sealed record Request : ChatroomRequest;
 
-public sealed class Endpoint(ChatroomAccess access, ChatEvents events, ChatDbContext db) : Endpoint<Request, Results<NoContent, ProblemHttpResult>>
+public sealed class Endpoint(ChatroomAccess access, ChatEvents events, ChatDbContext db, AttachmentCleanup attachments) : Endpoint<Request, Results<NoContent, ProblemHttpResult>>
 {
     public override void Configure()
     {
@@ -30,8 +31,8 @@ public sealed class Endpoint(ChatroomAccess access, ChatEvents events, ChatDbCon
         {
             return Problems.Forbidden("Only the owner deletes a room.");
         }
-        // Members and messages go with the room (cascading foreign keys).
-        await db.Chatrooms.Where(r => r.Id == request.Id).ExecuteDeleteAsync(ct);
+        // Members, messages and their attachments go with the room (cascading foreign keys); then the attachments' files.
+        await attachments.DeleteOfRoomAsync(request.Id, () => db.Chatrooms.Where(r => r.Id == request.Id).ExecuteDeleteAsync(ct), ct);
         await events.ChatroomDeletedAsync(request.Id);
         return TypedResults.NoContent();
     }

@@ -11,6 +11,7 @@ public sealed record Request : CallerRequest
     public Guid? RecipientId { get; init; }
     public string? Content { get; init; }
     public string? ClientMessageId { get; init; }
+    public IReadOnlyList<Guid>? AttachmentIds { get; init; }
 }
 
 public sealed class Validator : Validator<Request>
@@ -18,7 +19,7 @@ public sealed class Validator : Validator<Request>
     public Validator()
     {
         RuleFor(r => r.RecipientId).NotNull().NotEqual(Guid.Empty);
-        RuleFor(r => r.Content).ValidContent();
+        this.ValidMessageBody(r => r.Content, r => r.AttachmentIds);
         RuleFor(r => r.ClientMessageId).ValidClientMessageId();
     }
 }
@@ -39,5 +40,5 @@ public sealed class Endpoint(MessageWriter writer)
 
     public override async Task<Results<Created<MessageResponse>, Ok<MessageResponse>, ValidationProblem, ProblemHttpResult>> ExecuteAsync(
         Request request, CancellationToken ct) =>
-        SendResultHttp.ToHttp(await writer.SendDirectAsync(request.RecipientId!.Value, request.CallerId, request.Content!, request.ClientMessageId, ct), HttpContext);
+        SendResultHttp.ToHttp(await writer.SendDirectAsync(request.RecipientId!.Value, request.CallerId, request.Content ?? "", request.ClientMessageId, request.AttachmentIds, ct), HttpContext);
 }

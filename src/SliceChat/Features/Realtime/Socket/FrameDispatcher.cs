@@ -85,7 +85,7 @@ public sealed class FrameDispatcher
         {
             case { Type: null, RecipientId: not null }:
                 return send.SendDirectAsync(frame);
-            case { Type: null, Content: not null } when client.Connection.Scope == SocketScope.Room:
+            case { Type: null } when client.Connection.Scope == SocketScope.Room && (frame.Content is not null || frame.AttachmentIds is not null):
                 return send.SendToRoomAsync(client.Connection.RoomId!.Value, frame);
             case { Type: "message.send", ChatroomId: { } chatroomId }:
                 return send.SendToRoomAsync(chatroomId, frame);
@@ -106,7 +106,7 @@ public sealed class FrameDispatcher
                 client.Reply(SocketFrames.Pong);
                 break;
             case { Type: null }:
-                client.Reply(SocketFrames.Error("unknown_frame", "A frame needs a type, or recipient_id and content (a DM), or content on a room socket."));
+                client.Reply(SocketFrames.Error("unknown_frame", "A frame needs a type, or recipient_id and content (a DM), or content or attachment_ids on a room socket."));
                 break;
             case { Type: "message.send" or "typing" or "read" or "sync" or "auth" or "presence.subscribe" or "presence.unsubscribe" }:
                 client.Reply(SocketFrames.Error("validation_failed", $"A '{frame.Type}' frame lacks a required field.", frame.ClientMessageId));

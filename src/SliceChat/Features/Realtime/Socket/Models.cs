@@ -13,6 +13,7 @@ public sealed record ClientFrame(
     long? Seq,
     long? AfterSeq,
     string? Token,
+    IReadOnlyList<Guid>? AttachmentIds,
     List<Guid>? UserIds);
 
 /// <summary>The <c>typing</c> event other members see.</summary>

@@ -24,10 +24,10 @@ public sealed partial class SendHandler(SocketClient client, IServiceScopeFactor
     private SemaphoreSlim? inFlight; // created with the socket's first send: most sockets never send
 
     public Task SendToRoomAsync(Guid chatroomId, ClientFrame frame) =>
-        SendAsync(frame, (writer, content) => writer.QueueToRoomAsync(chatroomId, client.User.Id, content, frame.ClientMessageId, client.Connection.Aborted));
+        SendAsync(frame, (writer, content) => writer.QueueToRoomAsync(chatroomId, client.User.Id, content, frame.ClientMessageId, frame.AttachmentIds, client.Connection.Aborted));
 
     public Task SendDirectAsync(ClientFrame frame) =>
-        SendAsync(frame, (writer, content) => writer.QueueDirectAsync(frame.RecipientId!.Value, client.User.Id, content, frame.ClientMessageId, client.Connection.Aborted));
+        SendAsync(frame, (writer, content) => writer.QueueDirectAsync(frame.RecipientId!.Value, client.User.Id, content, frame.ClientMessageId, frame.AttachmentIds, client.Connection.Aborted));
 
     private async Task SendAsync(ClientFrame frame, Func<MessageWriter, string, Task<Task<SendResult>>> queue)
     {
@@ -44,7 +44,7 @@ public sealed partial class SendHandler(SocketClient client, IServiceScopeFactor
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            stored = await queue(scope.ServiceProvider.GetRequiredService<MessageWriter>(), frame.Content!);
+            stored = await queue(scope.ServiceProvider.GetRequiredService<MessageWriter>(), frame.Content ?? "");
         }
         catch
         {
@@ -93,6 +93,9 @@ public sealed partial class SendHandler(SocketClient client, IServiceScopeFactor
                 break;
             case SendError.ToSelf:
                 client.Reply(SocketFrames.Error("validation_failed", "recipient_id: You cannot send a direct message to yourself.", clientMessageId));
+                break;
+            case SendError.AttachmentsUnavailable:
+                client.Reply(SocketFrames.Error("validation_failed", $"attachment_ids: {MessageRules.AttachmentsUnavailable}", clientMessageId));
                 break;
             case SendError.RateLimited:
                 client.Reply(SocketFrames.RateLimited("Message", result.RetryAfter, clientMessageId));

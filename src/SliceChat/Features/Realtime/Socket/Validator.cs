@@ -8,7 +8,7 @@ public sealed class Validator : AbstractValidator<ClientFrame>
 {
     public Validator()
     {
-        RuleFor(f => f.Content).ValidContent();
+        this.ValidMessageBody(f => f.Content, f => f.AttachmentIds);
         RuleFor(f => f.ClientMessageId).ValidClientMessageId();
         RuleFor(f => f.RecipientId).NotEqual(Guid.Empty);
     }

@@ -3,6 +3,7 @@ using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Accounts;
+using SliceChat.Infrastructure.Attachments;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Limits;
 using SliceChat.Infrastructure.Persistence;
@@ -21,7 +22,7 @@ public sealed class Validator : Validator<Request>
     public Validator() => RuleFor(r => r.CurrentPassword).NotEmpty().MaximumLength(AccountRules.PasswordMax);
 }
 
-public sealed class Endpoint(ChatDbContext db, Accounts accounts, LoginSessions sessions, Membership membership)
+public sealed class Endpoint(ChatDbContext db, Accounts accounts, LoginSessions sessions, Membership membership, AttachmentCleanup attachments)
     : Endpoint<Request, Results<NoContent, ProblemHttpResult>>
 {
     public override void Configure()
@@ -53,6 +54,7 @@ public sealed class Endpoint(ChatDbContext db, Accounts accounts, LoginSessions 
         user.DeletedAt = Clock.Now();
         await db.SaveChangesAsync(ct);
         await sessions.RevokeAllOfUserAsync(user.Id, exceptSessionId: null, ct);
+        await attachments.DeleteUnusedOfUserAsync(user.Id, ct); // the used ones stay with their messages, as the messages do
         return TypedResults.NoContent();
     }
 }
