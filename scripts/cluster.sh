@@ -79,7 +79,9 @@ app_env() {
 launch_app() {
   local i="$1" env=() line
   while IFS= read -r line; do env+=("$line"); done <"$DIR/app$i.env"
-  setsid env "${env[@]}" dotnet "$(read_state app.dll)" >>"$DIR/app$i.log" 2>&1 </dev/null &
+  local dll; dll="$(read_state app.dll)"
+  # Its own folder as the content root: its appsettings.json and the web client's wwwroot are there.
+  setsid env "${env[@]}" dotnet "$dll" --contentRoot "$(dirname "$dll")" >>"$DIR/app$i.log" 2>&1 </dev/null &
   echo $! >"$DIR/app$i.pid"
 }
 

@@ -188,6 +188,14 @@ public sealed class ClusterTests(NginxCluster cluster, ITestOutputHelper output)
             (await cluster.SocketsOpenAsync(1)).ShouldBeGreaterThan(0);
             (await cluster.SocketsOpenAsync(2)).ShouldBeGreaterThan(0);
 
+            // The web client on the same URL, from both instances.
+            for (var i = 0; i < 2; i++)
+            {
+                using var page = await api.GetAsync("/");
+                page.StatusCode.ShouldBe(HttpStatusCode.OK);
+                page.Content.Headers.ContentType!.MediaType.ShouldBe("text/html");
+            }
+
             for (var i = 1; i <= 10; i++)
             {
                 await PostWithRetriesAsync(api, i % 2 == 0 ? owner : member, room, $"before {i}");
