@@ -71,10 +71,13 @@ public sealed class AppMetrics
 
     public void EventDelivered(int sockets) => eventsDelivered.Add(sockets);
 
+    /// <summary>Whether the fan-out latency has a listener: while it has none, the feeds neither read a frame's created_at nor the clock.</summary>
+    public bool MeasuresFanOut => fanOutLatency.Enabled;
+
     /// <param name="createdAt">The message's created_at, taken as its batch is written (millisecond precision).</param>
     public void MessageFannedOut(DateTimeOffset createdAt)
     {
-        if (fanOutLatency.Enabled) // no clock read while nothing listens
+        if (fanOutLatency.Enabled)
         {
             fanOutLatency.Record(Math.Max(0, (DateTimeOffset.UtcNow - createdAt).TotalSeconds));
         }

@@ -334,7 +334,7 @@ public sealed partial class ConversationFeed
 
     private async Task OnLiveAsync(ReadOnlyMemory<byte> frame)
     {
-        var header = FrameHeader.Read(frame.Span);
+        var header = FrameHeader.Read(frame.Span, metrics.MeasuresFanOut);
         switch (header.Type)
         {
             case ChatEvents.MessageCreated when header.Seq is { } seq:
@@ -423,7 +423,7 @@ public sealed partial class ConversationFeed
             {
                 var seq = ahead.ContainsKey(lastSeq + 1) ? lastSeq + 1 : ahead.Keys.Min();
                 ahead.Remove(seq, out var next);
-                DeliverMessage(next, FrameHeader.Read(next.Span).CreatedAt);
+                DeliverMessage(next, metrics.MeasuresFanOut ? FrameHeader.Read(next.Span, withCreatedAt: true).CreatedAt : null);
                 lastSeq = seq;
                 advanced = true;
             }
