@@ -25,6 +25,8 @@
 #   BENCH_F_SAMPLES=200           requests per query and run in scenario f
 #   BENCH_F_MESSAGES=1000000      messages seeded for scenario f
 #   BENCH_DOCS=docs/benchmarks.md where the Markdown report goes ("" to skip)
+#   BENCH_PG_STATEMENTS=1         load pg_stat_statements and print PostgreSQL's top statements by
+#                                 server time (calls, ms per call, rows per call) when the load ends
 set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -43,6 +45,9 @@ fi
 # The suite measures every server process, so it starts its own servers.
 unset SLICECHAT_TEST_POSTGRES SLICECHAT_TEST_REDIS
 export SLICECHAT_PG_DURABLE=1
+if [[ "${BENCH_PG_STATEMENTS:-0}" == 1 ]]; then
+  export SLICECHAT_PG_OPTIONS="${SLICECHAT_PG_OPTIONS:-} -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track_planning=on"
+fi
 # shellcheck source=../scripts/servers.sh
 source "$REPO_ROOT/scripts/servers.sh"
 cd "$REPO_ROOT"
@@ -87,6 +92,8 @@ done
 
 PG_HOST=127.0.0.1
 "$PG_BIN/createdb" -h "$PG_HOST" -p "$PG_PORT" -U postgres slicechat_bench
+[[ "${BENCH_PG_STATEMENTS:-0}" == 1 ]] &&
+  "$PG_BIN/psql" -q -h "$PG_HOST" -p "$PG_PORT" -U postgres -d slicechat_bench -c "CREATE EXTENSION pg_stat_statements"
 PG_CONN="Host=$PG_HOST;Port=$PG_PORT;Username=postgres;Password=postgres;Database=slicechat_bench;Maximum Pool Size=100"
 POSTMASTER_PID="$(head -1 "$PG_DIR/data/postmaster.pid")"
 SIGNING_KEY="$(head -c 48 /dev/urandom | base64 | tr -d '\n')"
@@ -154,6 +161,16 @@ load_pid=$!
 BENCH_PIDS+=("$load_pid")
 load_rc=0
 wait "$load_pid" || load_rc=$?
+if [[ "${BENCH_PG_STATEMENTS:-0}" == 1 ]]; then
+  blog "PostgreSQL's top statements by server time (execution and planning)"
+  "$PG_BIN/psql" -h "$PG_HOST" -p "$PG_PORT" -U postgres -d slicechat_bench -P pager=off -c "
+    SELECT calls, round((total_exec_time + total_plan_time)::numeric, 0) AS total_ms,
+           round(((total_exec_time + total_plan_time) / calls)::numeric, 3) AS ms_per_call,
+           round(rows::numeric / calls, 1) AS rows_per_call, plans,
+           left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
+    FROM pg_stat_statements WHERE calls > 0 AND dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+    ORDER BY total_exec_time + total_plan_time DESC LIMIT 20" >&2
+fi
 for name in a b; do
   if grep -qiE 'fail|exception|crit' "$BENCH_TMP/app_$name.log"; then
     blog "SliceChat $name log (warnings and errors):"; tail -n 40 "$BENCH_TMP/app_$name.log" >&2

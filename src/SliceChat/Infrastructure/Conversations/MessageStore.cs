@@ -31,10 +31,12 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
     /// </summary>
     public async Task StoreBatchAsync(IReadOnlyList<PendingSend> sends, SendResult?[] results, CancellationToken ct)
     {
-        // Outside the transaction: a conversation has one writer on this instance, so no send of its own
-        // races these lookups; another instance's send of the same key meets the unique index, and the
-        // batch is then written send by send.
-        var originals = await OriginalsAsync(sends, ct);
+        // Repeats of stored messages: on PostgreSQL the batch statement finds them itself, except those of sends
+        // with attachments, whose repeat must be known before their attachments (the original's now) are checked.
+        // Outside the transaction: a conversation has one writer on this instance, so no send of its own races
+        // these lookups; another instance's send of the same key meets the unique index, and the batch is then
+        // written send by send.
+        var originals = await OriginalsAsync(db.Database.IsNpgsql() ? [.. sends.Where(s => s.HasAttachments)] : sends, ct);
 
         var fresh = new List<int>();
         var firstOfKey = new Dictionary<(Guid, Guid, string), int>();
@@ -102,55 +104,84 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
     private async Task StoreFreshAsync(IReadOnlyList<PendingSend> sends, List<int> fresh, Dictionary<int, List<AttachmentResponse>> attachedTo,
         SendResult?[] results, CancellationToken ct)
     {
-
-        // Each conversation's new messages take its next seqs in batch order; a sender's read marker
-        // moves to their last one.
-        var countOf = new Dictionary<Guid, int>();
-        var ordinal = new int[sends.Count];
-        var lastOfSender = new Dictionary<(Guid, Guid), int>();
-        foreach (var i in fresh)
-        {
-            var room = sends[i].ChatroomId;
-            ordinal[i] = countOf[room] = countOf.GetValueOrDefault(room) + 1;
-            lastOfSender[(room, sends[i].SenderId)] = ordinal[i];
-        }
-        var claims = countOf.Select(c => new SeqClaim(c.Key, c.Value)).ToList();
-        var reads = lastOfSender.Select(r => new ReadMove(r.Key.Item1, r.Key.Item2, countOf[r.Key.Item1] - r.Value)).ToList();
-
-        // Ids now, seqs once the rooms are claimed: the k-th of a room's n new messages is n - k before its newest.
         var now = Clock.Now();
-        var drafts = fresh.ToDictionary(i => i, i => (Message: NewMessage(sends[i], 0, now), FromEnd: countOf[sends[i].ChatroomId] - ordinal[i]));
+        var drafts = fresh.ToDictionary(i => i, i => NewMessage(sends[i], 0, now));
         // Offline notifications' outbox rows and attachment claims share the batch's transaction; without either, nothing changes.
         await using var outer = notifications.Enabled || attachedTo.Count > 0 ? await db.Database.BeginTransactionAsync(ct) : null;
-        var lastSeqs = db.Database.IsNpgsql()
-            ? await WriteInOneStatementAsync(claims, reads, drafts.Values, now, ct)
-            : await WriteInTransactionAsync(claims, reads, drafts.Values, now, ct);
+        var written = db.Database.IsNpgsql()
+            ? await WriteInOneStatementAsync([.. fresh.Select(i => drafts[i])], now, ct)
+            : await WriteInTransactionAsync([.. fresh.Select(i => drafts[i])], now, ct);
+        var repeated = written.Originals.Count > 0
+            ? await db.Messages.Where(m => written.Originals.Values.Contains(m.Id)).Responses(db).ToDictionaryAsync(m => m.Id, ct)
+            : [];
+        var stored = fresh.Where(i => written.LastSeqs.ContainsKey(drafts[i].ChatroomId) && !written.Originals.ContainsKey(drafts[i].Id)).ToList();
         // After the insert: a claim another instance took since the check throws, and the batch is written send by send.
-        foreach (var i in attachedTo.Keys.Where(i => lastSeqs.ContainsKey(sends[i].ChatroomId)))
+        foreach (var i in stored.Where(attachedTo.ContainsKey))
         {
-            await attachments.ClaimAsync(drafts[i].Message.Id, sends[i].SenderId, sends[i].AttachmentIds!, ct);
+            await attachments.ClaimAsync(drafts[i].Id, sends[i].SenderId, sends[i].AttachmentIds!, ct);
         }
         if (notifications.Enabled)
         {
-            await notifications.EnqueueAsync(db, drafts.Values.Where(d => lastSeqs.ContainsKey(d.Message.ChatroomId))
-                .Select(d => (d.Message.ChatroomId, d.Message.SenderId)), ct);
+            await notifications.EnqueueAsync(db, stored.Select(i => (drafts[i].ChatroomId, drafts[i].SenderId)), ct);
         }
         if (outer is not null)
         {
             await outer.CommitAsync(ct);
         }
 
+        SeqPlan.Of(stored.Select(i => drafts[i])).Assign(written.LastSeqs);
         foreach (var i in fresh)
         {
-            var (message, fromEnd) = drafts[i];
-            if (lastSeqs.TryGetValue(message.ChatroomId, out var last))
+            var message = drafts[i];
+            results[i] = written.Originals.TryGetValue(message.Id, out var originalId)
+                ? new SendResult(repeated[originalId], false, SendError.None)
+                : written.LastSeqs.ContainsKey(message.ChatroomId)
+                    ? new SendResult(MessageMapper.From(message, sends[i].SenderName, attachedTo.GetValueOrDefault(i) ?? []), true, SendError.None)
+                    : SendResult.Failed(SendError.NotFound); // the conversation was deleted after the send's checks
+        }
+    }
+
+    /// <summary>What a batch's write did: each conversation's newest seq after it (a deleted one missing), and the drafts that repeat a stored message.</summary>
+    private sealed record Written(Dictionary<Guid, long> LastSeqs, Dictionary<Guid, Guid> Originals);
+
+    /// <summary>
+    /// Each conversation's new messages take its next seqs in batch order, the k-th of a room's n new ones
+    /// <c>n - k</c> before the room's newest; a sender's read marker moves to their last one. The SQL of
+    /// <see cref="WriteInOneStatementAsync"/> computes the same with window functions.
+    /// </summary>
+    private sealed class SeqPlan
+    {
+        private readonly List<(Message Message, int FromEnd)> messages = [];
+
+        public required Dictionary<Guid, int> CountOf { get; init; }
+
+        public static SeqPlan Of(IEnumerable<Message> inBatchOrder)
+        {
+            var ordered = inBatchOrder.ToList();
+            var plan = new SeqPlan { CountOf = ordered.CountBy(m => m.ChatroomId).ToDictionary() };
+            var taken = new Dictionary<Guid, int>();
+            foreach (var message in ordered)
             {
-                message.Seq = last - fromEnd;
-                results[i] = new SendResult(MessageMapper.From(message, sends[i].SenderName, attachedTo.GetValueOrDefault(i) ?? []), true, SendError.None);
+                var k = taken[message.ChatroomId] = taken.GetValueOrDefault(message.ChatroomId) + 1;
+                plan.messages.Add((message, plan.CountOf[message.ChatroomId] - k));
             }
-            else
+            return plan;
+        }
+
+        public IEnumerable<SeqClaim> Claims => CountOf.Select(c => new SeqClaim(c.Key, c.Value));
+
+        public IEnumerable<ReadMove> Reads => messages.GroupBy(m => (m.Message.ChatroomId, m.Message.SenderId))
+            .Select(g => new ReadMove(g.Key.ChatroomId, g.Key.SenderId, g.Min(m => m.FromEnd)));
+
+        /// <summary>Gives each message of a claimed conversation its seq.</summary>
+        public void Assign(Dictionary<Guid, long> lastSeqs)
+        {
+            foreach (var (message, fromEnd) in messages)
             {
-                results[i] = SendResult.Failed(SendError.NotFound); // the conversation was deleted after the send's checks
+                if (lastSeqs.TryGetValue(message.ChatroomId, out var last))
+                {
+                    message.Seq = last - fromEnd;
+                }
             }
         }
     }
@@ -158,87 +189,92 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
     /// <summary>
     /// PostgreSQL: the whole batch as one statement, which is its own transaction (committed before
     /// Npgsql has finished reading its result): one round trip, and the rooms' locks are held for no
-    /// longer than the statement runs. Raw SQL, because EF cannot put the seq claim, the read markers and
-    /// the insert into one statement, nor return the claimed seqs (ExecuteUpdate gives a row count).
+    /// longer than the statement runs. Raw SQL, because EF cannot put the repeat lookup, the seq claim,
+    /// the read markers and the insert into one statement, nor return the claimed seqs (ExecuteUpdate
+    /// gives a row count).
     /// <list type="bullet">
+    /// <item><c>draft</c> finds each draft's stored original (same sender, conversation and
+    /// client_message_id) in the unique index; <c>fresh</c> numbers the others per conversation in
+    /// batch order (<see cref="SeqPlan"/>'s rule);</item>
     /// <item><c>locked</c> takes the rooms' row locks in id order, so two instances whose batches share
     /// rooms cannot deadlock;</item>
     /// <item><c>claimed</c> adds each room's count to its last_seq (as <see cref="SeqAllocator"/> does
     /// for one room) and returns its newest seq; a room deleted meanwhile returns nothing, and its
     /// messages are not inserted;</item>
     /// <item><c>marked</c> moves each sender's read marker to their last message, forward only;</item>
-    /// <item><c>inserted</c> gives each message its seq (<c>newest - from_end</c>). A unique index
-    /// refusing one message (the same client_message_id stored by another instance a moment ago)
-    /// fails the statement, and nothing of the batch is stored.</item>
+    /// <item><c>inserted</c> gives each message its seq (<c>newest - (n - k)</c>). A unique index
+    /// refusing one message (the same client_message_id stored by another instance after this
+    /// statement's snapshot) fails the statement, and nothing of the batch is stored.</item>
     /// </list>
     /// </summary>
-    private async Task<Dictionary<Guid, long>> WriteInOneStatementAsync(IReadOnlyCollection<SeqClaim> claims, IReadOnlyCollection<ReadMove> reads,
-        IReadOnlyCollection<(Message Message, int FromEnd)> drafts, DateTimeOffset now, CancellationToken ct)
+    private async Task<Written> WriteInOneStatementAsync(IReadOnlyList<Message> drafts, DateTimeOffset now, CancellationToken ct)
     {
-        Guid[] rooms = [.. claims.Select(c => c.ChatroomId)];
-        int[] counts = [.. claims.Select(c => c.Count)];
-        Guid[] readRooms = [.. reads.Select(r => r.ChatroomId)];
-        Guid[] readUsers = [.. reads.Select(r => r.UserId)];
-        int[] readFromEnd = [.. reads.Select(r => r.FromEnd)];
-        Guid[] ids = [.. drafts.Select(d => d.Message.Id)];
-        Guid[] messageRooms = [.. drafts.Select(d => d.Message.ChatroomId)];
-        int[] fromEnd = [.. drafts.Select(d => d.FromEnd)];
-        Guid[] senders = [.. drafts.Select(d => d.Message.SenderId)];
-        Guid?[] recipients = [.. drafts.Select(d => d.Message.RecipientId)];
-        string[] contents = [.. drafts.Select(d => d.Message.Content)];
-        string?[] clientIds = [.. drafts.Select(d => d.Message.ClientMessageId)];
+        Guid[] ids = [.. drafts.Select(d => d.Id)];
+        Guid[] rooms = [.. drafts.Select(d => d.ChatroomId)];
+        Guid[] senders = [.. drafts.Select(d => d.SenderId)];
+        Guid?[] recipients = [.. drafts.Select(d => d.RecipientId)];
+        string[] contents = [.. drafts.Select(d => d.Content)];
+        string?[] clientIds = [.. drafts.Select(d => d.ClientMessageId)];
         // Starts with the tag of PreparedStatements (a tag by TagWith would make EF wrap the statement in a subquery).
-        var rows = await db.Database.SqlQuery<ClaimedSeq>($"""
+        var rows = await db.Database.SqlQuery<WrittenRow>($"""
             -- prepared
-            WITH locked AS (
-                SELECT c.id FROM chatrooms AS c WHERE c.id = ANY({rooms}) ORDER BY c.id FOR UPDATE
+            WITH draft AS (
+                SELECT d.*, (SELECT m.id FROM messages AS m
+                             WHERE m.sender_id = d.sender_id AND m.chatroom_id = d.chatroom_id AND m.client_message_id = d.client_message_id) AS original_id
+                FROM unnest({ids}, {rooms}, {senders}, {recipients}, {contents}, {clientIds}) WITH ORDINALITY
+                    AS d(id, chatroom_id, sender_id, recipient_id, content, client_message_id, ord)
+            ), fresh AS (
+                SELECT d.*, count(*) OVER (PARTITION BY d.chatroom_id) - row_number() OVER (PARTITION BY d.chatroom_id ORDER BY d.ord) AS from_end
+                FROM draft AS d WHERE d.original_id IS NULL
+            ), locked AS (
+                SELECT c.id FROM chatrooms AS c WHERE c.id IN (SELECT chatroom_id FROM fresh) ORDER BY c.id FOR UPDATE
             ), claimed AS (
                 UPDATE chatrooms AS c SET last_seq = c.last_seq + b.n, last_activity_at = {now}
-                FROM unnest({rooms}, {counts}) AS b(id, n)
-                WHERE c.id = b.id AND c.id IN (SELECT id FROM locked)
+                FROM (SELECT chatroom_id, count(*) AS n FROM fresh GROUP BY chatroom_id) AS b
+                WHERE c.id = b.chatroom_id AND c.id IN (SELECT id FROM locked)
                 RETURNING c.id, c.last_seq
             ), marked AS (
                 UPDATE members AS m SET last_read_seq = k.last_seq - r.from_end
-                FROM unnest({readRooms}, {readUsers}, {readFromEnd}) AS r(chatroom_id, user_id, from_end)
+                FROM (SELECT chatroom_id, sender_id, min(from_end) AS from_end FROM fresh GROUP BY chatroom_id, sender_id) AS r
                 JOIN claimed AS k ON k.id = r.chatroom_id
-                WHERE m.chatroom_id = r.chatroom_id AND m.user_id = r.user_id AND m.last_read_seq < k.last_seq - r.from_end
+                WHERE m.chatroom_id = r.chatroom_id AND m.user_id = r.sender_id AND m.last_read_seq < k.last_seq - r.from_end
             ), inserted AS (
                 INSERT INTO messages (id, chatroom_id, seq, sender_id, recipient_id, content, client_message_id, created_at)
-                SELECT d.id, d.chatroom_id, k.last_seq - d.from_end, d.sender_id, d.recipient_id, d.content, d.client_message_id, {now}
-                FROM unnest({ids}, {messageRooms}, {fromEnd}, {senders}, {recipients}, {contents}, {clientIds})
-                    AS d(id, chatroom_id, from_end, sender_id, recipient_id, content, client_message_id)
-                JOIN claimed AS k ON k.id = d.chatroom_id
+                SELECT f.id, f.chatroom_id, k.last_seq - f.from_end, f.sender_id, f.recipient_id, f.content, f.client_message_id, {now}
+                FROM fresh AS f JOIN claimed AS k ON k.id = f.chatroom_id
             )
-            SELECT id AS "ChatroomId", last_seq AS "LastSeq" FROM claimed
+            SELECT id AS "Id", last_seq AS "LastSeq", NULL::uuid AS "OriginalId" FROM claimed
+            UNION ALL
+            SELECT id, NULL, original_id FROM draft WHERE original_id IS NOT NULL
             """).ToListAsync(ct);
-        return rows.ToDictionary(r => r.ChatroomId, r => r.LastSeq);
+        return new Written(
+            rows.Where(r => r.LastSeq is not null).ToDictionary(r => r.Id, r => r.LastSeq!.Value),
+            rows.Where(r => r.OriginalId is not null).ToDictionary(r => r.Id, r => r.OriginalId!.Value));
     }
 
-    /// <summary>SQLite: the seq claims and markers through <see cref="SeqAllocator"/>, the insert through EF, in one transaction (the caller's, when it has one).</summary>
-    private async Task<Dictionary<Guid, long>> WriteInTransactionAsync(IReadOnlyCollection<SeqClaim> claims, IReadOnlyCollection<ReadMove> reads,
-        IReadOnlyCollection<(Message Message, int FromEnd)> drafts, DateTimeOffset now, CancellationToken ct)
+    /// <param name="Id">A conversation's id (with its newest seq) or a draft's (with the original it repeats).</param>
+    private sealed record WrittenRow(Guid Id, long? LastSeq, Guid? OriginalId);
+
+    /// <summary>
+    /// SQLite: the seq claims and markers through <see cref="SeqAllocator"/>, the insert through EF, in one transaction (the
+    /// caller's, when it has one). Repeats were all looked up before.
+    /// </summary>
+    private async Task<Written> WriteInTransactionAsync(IReadOnlyList<Message> drafts, DateTimeOffset now, CancellationToken ct)
     {
         db.Database.AutoSavepointsEnabled = false; // a failure rolls the whole batch back
         await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
-        var lastSeqs = await seqs.ClaimAsync(claims, reads, now, ct);
-        foreach (var (message, fromEnd) in drafts)
-        {
-            if (lastSeqs.TryGetValue(message.ChatroomId, out var last))
-            {
-                message.Seq = last - fromEnd;
-                db.Messages.Add(message);
-            }
-        }
+        var plan = SeqPlan.Of(drafts);
+        var lastSeqs = await seqs.ClaimAsync([.. plan.Claims], [.. plan.Reads], now, ct);
+        plan.Assign(lastSeqs);
+        db.Messages.AddRange(drafts.Where(d => lastSeqs.ContainsKey(d.ChatroomId)));
         await db.SaveChangesAsync(ct);
         if (transaction is not null)
         {
             await transaction.CommitAsync(ct);
         }
         db.ChangeTracker.Clear();
-        return lastSeqs;
+        return new Written(lastSeqs, []);
     }
-
-    private sealed record ClaimedSeq(Guid ChatroomId, long LastSeq);
 
     /// <summary>
     /// Stores one send in a transaction of its own, checking for a repeat under the conversation's write
