@@ -275,8 +275,8 @@ public sealed class PostgresOutageTests(PostgresOutageApp app, ITestOutputHelper
         await using (var scope = app.App.Services.CreateAsyncScope())
         {
             var store = scope.ServiceProvider.GetRequiredService<MessageStore>();
-            await store.StoreOneAsync(new PendingSend(room, owner.Id, owner.Username, null, "first", null), default);
-            second = (await store.StoreOneAsync(new PendingSend(room, owner.Id, owner.Username, null, "second", null), default)).Message!;
+            await store.StoreOneAsync(new PendingSend(room, owner.Id, "first", null), default);
+            second = (await store.StoreOneAsync(new PendingSend(room, owner.Id, "second", null), default)).Message!;
         }
 
         app.Proxy.Cut();

@@ -27,7 +27,7 @@ public sealed class PreparedStatementsTests(PostgresApp app) : IClassFixture<Pos
         {
             (await access.FindForSenderAsync(room, me.Id, default)).ShouldNotBeNull();
             var results = new SendResult?[1];
-            await store.StoreBatchAsync([new PendingSend(room, me.Id, me.Username, null, $"prepared {i}", $"prepared-{i}")], results, default);
+            await store.StoreBatchAsync([new PendingSend(room, me.Id, $"prepared {i}", $"prepared-{i}")], results, default);
             results[0]!.Created.ShouldBeTrue();
             (await history.PageAsync(room, null, null, 50, default)).Items.Count.ShouldBe(i + 1);
             (await db.Users.CountAsync(u => u.Id == me.Id)).ShouldBe(1);

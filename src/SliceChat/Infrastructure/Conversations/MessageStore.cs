@@ -6,37 +6,57 @@ using SliceChat.Infrastructure.Persistence.Entities;
 
 namespace SliceChat.Infrastructure.Conversations;
 
-/// <summary>A send that passed its checks and waits to be stored.</summary>
-/// <param name="SenderName">The name as it is now, not as the access token remembers it.</param>
+/// <summary>A send that passed its validation and waits to be stored; the store checks that its sender may send there.</summary>
 /// <param name="AttachmentIds">Uploads of the sender the message takes (none when null or empty).</param>
-public sealed record PendingSend(Guid ChatroomId, Guid SenderId, string SenderName, Guid? RecipientId, string Content, string? ClientMessageId,
-    IReadOnlyList<Guid>? AttachmentIds = null)
+public sealed record PendingSend(Guid ChatroomId, Guid SenderId, string Content, string? ClientMessageId, IReadOnlyList<Guid>? AttachmentIds = null)
 {
     public bool HasAttachments => AttachmentIds is { Count: > 0 };
 }
 
 /// <summary>
-/// Stores sends that passed their checks, many in one transaction (on PostgreSQL one statement): each
-/// conversation's seqs claimed, the messages inserted, a repeated client_message_id answered with the
-/// original, the senders' read markers moved, attachments claimed. Publishing is the caller's, after commit.
-/// A send whose attachments cannot be claimed fails alone (<see cref="SendError.AttachmentsUnavailable"/>), before
-/// any seq is taken. A batch without attachments pays nothing for them.
+/// Stores sends, many in one transaction (on PostgreSQL one statement): each sender's access checked
+/// (a member; in a direct conversation, one whose partner still has an account), each conversation's
+/// seqs claimed, the messages inserted, a repeated client_message_id answered with the original, the
+/// senders' read markers moved, attachments claimed. Publishing is the caller's, after commit. A send
+/// that may not be stored fails alone: its sender may not send there (<see cref="SendError.NotFound"/>,
+/// <see cref="SendError.NotMember"/>) or its attachments cannot be claimed
+/// (<see cref="SendError.AttachmentsUnavailable"/>), before any seq is taken. A batch without
+/// attachments pays nothing for them.
 /// </summary>
-public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, NotificationOutbox notifications, AttachmentClaims attachments)
+public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAllocator seqs, NotificationOutbox notifications, AttachmentClaims attachments)
 {
     /// <summary>
     /// Stores <paramref name="sends"/> in one transaction, filling <paramref name="results"/> (one per
-    /// send, in order). When it throws, the results it filled stand (repeats of stored messages) and
-    /// nothing is stored.
+    /// send, in order). When it throws, the results it filled stand (refusals, repeats of stored
+    /// messages) and nothing is stored.
     /// </summary>
     public async Task StoreBatchAsync(IReadOnlyList<PendingSend> sends, SendResult?[] results, CancellationToken ct)
     {
-        // Repeats of stored messages: on PostgreSQL the batch statement finds them itself, except those of sends
-        // with attachments, whose repeat must be known before their attachments (the original's now) are checked.
-        // Outside the transaction: a conversation has one writer on this instance, so no send of its own races
-        // these lookups; another instance's send of the same key meets the unique index, and the batch is then
-        // written send by send.
-        var originals = await OriginalsAsync(db.Database.IsNpgsql() ? [.. sends.Where(s => s.HasAttachments)] : sends, ct);
+        // Checked before the write: on SQLite every send; on PostgreSQL, whose batch statement checks access and
+        // finds repeats itself, only the sends with attachments, which must be known to be allowed and not repeats
+        // (whose attachments are the original's) before their attachments are checked. Outside the transaction: a
+        // conversation has one writer on this instance, so no send of its own races these lookups; another
+        // instance's send of the same key meets the unique index, and the batch is then written send by send.
+        var senderOf = new Dictionary<int, Sender>();
+        var originals = new Dictionary<int, MessageResponse>();
+        var checkAll = !db.Database.IsNpgsql();
+        for (var i = 0; i < sends.Count; i++)
+        {
+            if (checkAll || sends[i].HasAttachments)
+            {
+                var (refusal, sender) = await CheckSenderAsync(sends[i], ct);
+                if (sender is null)
+                {
+                    results[i] = SendResult.Failed(refusal);
+                    continue;
+                }
+                senderOf[i] = sender;
+                if (await OriginalOfAsync(sends[i], ct) is { } original)
+                {
+                    originals[i] = original;
+                }
+            }
+        }
 
         var fresh = new List<int>();
         var firstOfKey = new Dictionary<(Guid, Guid, string), int>();
@@ -44,14 +64,18 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
         for (var i = 0; i < sends.Count; i++)
         {
             var send = sends[i];
+            if (results[i] is not null)
+            {
+                continue;
+            }
+            if (originals.TryGetValue(i, out var original))
+            {
+                results[i] = new SendResult(original, false, SendError.None);
+                continue;
+            }
             if (send.ClientMessageId is { } clientId)
             {
                 var key = (send.SenderId, send.ChatroomId, clientId);
-                if (originals.TryGetValue(key, out var original))
-                {
-                    results[i] = new SendResult(original, false, SendError.None);
-                    continue;
-                }
                 if (firstOfKey.TryGetValue(key, out var first))
                 {
                     repeatOf[i] = first; // a retry within the batch: answered with the first one's message
@@ -64,12 +88,48 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
         var attachedTo = await CheckAttachmentsAsync(sends, fresh, results, ct);
         if (fresh.Count > 0)
         {
-            await StoreFreshAsync(sends, fresh, attachedTo, results, ct);
+            await StoreFreshAsync(sends, fresh, senderOf, attachedTo, results, ct);
         }
         foreach (var (i, first) in repeatOf)
         {
             results[i] = results[first]!.Message is { } message ? new SendResult(message, false, SendError.None) : results[first];
         }
+    }
+
+    /// <summary>A sender allowed to send to a conversation: their name as it is now (not as the access token remembers it) and a direct conversation's partner.</summary>
+    private sealed record Sender(string Name, Guid? PartnerId);
+
+    /// <summary>The sender when they may send to the conversation, else why not (a conversation they may not see is not found).</summary>
+    private async Task<(SendError Refusal, Sender? Sender)> CheckSenderAsync(PendingSend send, CancellationToken ct)
+    {
+        var found = await access.FindForSenderAsync(send.ChatroomId, send.SenderId, ct);
+        if (found is null)
+        {
+            return (SendError.NotFound, null);
+        }
+        if (!found.Access.IsMember)
+        {
+            return (SendError.NotMember, null);
+        }
+        if (found.Access.Room.Kind == ChatroomKind.Direct && found.Partner is null)
+        {
+            return (SendError.NotFound, null); // the partner deleted their account
+        }
+        return (SendError.None, new Sender(found.SenderName, found.Partner));
+    }
+
+    /// <summary>
+    /// The answer to a send that is not stored now (its sender is over the rate limit): the original when it
+    /// repeats a stored message (a retry is never refused), a refusal when its sender may not send there, else null.
+    /// </summary>
+    public async Task<SendResult?> AnswerWithoutStoringAsync(PendingSend send, CancellationToken ct)
+    {
+        var (refusal, sender) = await CheckSenderAsync(send, ct);
+        if (sender is null)
+        {
+            return SendResult.Failed(refusal);
+        }
+        return await OriginalOfAsync(send, ct) is { } original ? new SendResult(original, false, SendError.None) : null;
     }
 
     /// <summary>
@@ -101,20 +161,23 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
         return attachedTo;
     }
 
-    private async Task StoreFreshAsync(IReadOnlyList<PendingSend> sends, List<int> fresh, Dictionary<int, List<AttachmentResponse>> attachedTo,
-        SendResult?[] results, CancellationToken ct)
+    private async Task StoreFreshAsync(IReadOnlyList<PendingSend> sends, List<int> fresh, Dictionary<int, Sender> senderOf,
+        Dictionary<int, List<AttachmentResponse>> attachedTo, SendResult?[] results, CancellationToken ct)
     {
         var now = Clock.Now();
-        var drafts = fresh.ToDictionary(i => i, i => NewMessage(sends[i], 0, now));
+        var drafts = fresh.ToDictionary(i => i, i => NewMessage(sends[i], senderOf.GetValueOrDefault(i)?.PartnerId, 0, now));
         // Offline notifications' outbox rows and attachment claims share the batch's transaction; without either, nothing changes.
         await using var outer = notifications.Enabled || attachedTo.Count > 0 ? await db.Database.BeginTransactionAsync(ct) : null;
         var written = db.Database.IsNpgsql()
             ? await WriteInOneStatementAsync([.. fresh.Select(i => drafts[i])], now, ct)
-            : await WriteInTransactionAsync([.. fresh.Select(i => drafts[i])], now, ct);
-        var repeated = written.Originals.Count > 0
-            ? await db.Messages.Where(m => written.Originals.Values.Contains(m.Id)).Responses(db).ToDictionaryAsync(m => m.Id, ct)
+            : new Written(await WriteInTransactionAsync([.. fresh.Select(i => drafts[i])], now, ct),
+                fresh.ToDictionary(i => drafts[i].Id, i => new Admitted(senderOf[i], null)));
+        var originalIds = written.Admitted.Values.Select(a => a.OriginalId).OfType<Guid>().ToList();
+        var repeated = originalIds.Count > 0
+            ? await db.Messages.Where(m => originalIds.Contains(m.Id)).Responses(db).ToDictionaryAsync(m => m.Id, ct)
             : [];
-        var stored = fresh.Where(i => written.LastSeqs.ContainsKey(drafts[i].ChatroomId) && !written.Originals.ContainsKey(drafts[i].Id)).ToList();
+        var stored = fresh.Where(i => written.Admitted.GetValueOrDefault(drafts[i].Id) is { OriginalId: null } && written.LastSeqs.ContainsKey(drafts[i].ChatroomId))
+            .ToList();
         // After the insert: a claim another instance took since the check throws, and the batch is written send by send.
         foreach (var i in stored.Where(attachedTo.ContainsKey))
         {
@@ -133,16 +196,35 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
         foreach (var i in fresh)
         {
             var message = drafts[i];
-            results[i] = written.Originals.TryGetValue(message.Id, out var originalId)
-                ? new SendResult(repeated[originalId], false, SendError.None)
-                : written.LastSeqs.ContainsKey(message.ChatroomId)
-                    ? new SendResult(MessageMapper.From(message, sends[i].SenderName, attachedTo.GetValueOrDefault(i) ?? []), true, SendError.None)
-                    : SendResult.Failed(SendError.NotFound); // the conversation was deleted after the send's checks
+            if (written.Admitted.GetValueOrDefault(message.Id) is not { } admitted)
+            {
+                // Refused by the batch statement; a check says why (one allowed meanwhile is answered as not found, and a retry is stored).
+                var (refusal, _) = await CheckSenderAsync(sends[i], ct);
+                results[i] = SendResult.Failed(refusal == SendError.None ? SendError.NotFound : refusal);
+            }
+            else if (admitted.OriginalId is { } originalId)
+            {
+                results[i] = new SendResult(repeated[originalId], false, SendError.None);
+            }
+            else if (written.LastSeqs.ContainsKey(message.ChatroomId))
+            {
+                message.RecipientId = admitted.Sender.PartnerId;
+                results[i] = new SendResult(MessageMapper.From(message, admitted.Sender.Name, attachedTo.GetValueOrDefault(i) ?? []), true, SendError.None);
+            }
+            else
+            {
+                results[i] = SendResult.Failed(SendError.NotFound); // the conversation was deleted after the send's checks
+            }
         }
     }
 
-    /// <summary>What a batch's write did: each conversation's newest seq after it (a deleted one missing), and the drafts that repeat a stored message.</summary>
-    private sealed record Written(Dictionary<Guid, long> LastSeqs, Dictionary<Guid, Guid> Originals);
+    /// <summary>
+    /// What a batch's write did: each conversation's newest seq after it (a deleted one missing), and the drafts whose
+    /// senders may send there (by draft id; the others are refused), with the stored message a draft repeats.
+    /// </summary>
+    private sealed record Written(Dictionary<Guid, long> LastSeqs, Dictionary<Guid, Admitted> Admitted);
+
+    private sealed record Admitted(Sender Sender, Guid? OriginalId);
 
     /// <summary>
     /// Each conversation's new messages take its next seqs in batch order, the k-th of a room's n new ones
@@ -189,20 +271,22 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
     /// <summary>
     /// PostgreSQL: the whole batch as one statement, which is its own transaction (committed before
     /// Npgsql has finished reading its result): one round trip, and the rooms' locks are held for no
-    /// longer than the statement runs. Raw SQL, because EF cannot put the repeat lookup, the seq claim,
-    /// the read markers and the insert into one statement, nor return the claimed seqs (ExecuteUpdate
-    /// gives a row count).
+    /// longer than the statement runs. Raw SQL, because EF cannot put the access check, the repeat
+    /// lookup, the seq claim, the read markers and the insert into one statement, nor return the claimed
+    /// seqs (ExecuteUpdate gives a row count).
     /// <list type="bullet">
-    /// <item><c>draft</c> finds each draft's stored original (same sender, conversation and
-    /// client_message_id) in the unique index; <c>fresh</c> numbers the others per conversation in
-    /// batch order (<see cref="SeqPlan"/>'s rule);</item>
+    /// <item><c>draft</c> keeps the drafts whose sender is a member, with the sender's name, a direct
+    /// conversation's partner, and the stored original (same sender, conversation and
+    /// client_message_id, from the unique index); <c>admitted</c> drops those of a direct conversation
+    /// whose partner is gone; <c>fresh</c> numbers the others per conversation in batch order
+    /// (<see cref="SeqPlan"/>'s rule);</item>
     /// <item><c>locked</c> takes the rooms' row locks in id order, so two instances whose batches share
     /// rooms cannot deadlock;</item>
     /// <item><c>claimed</c> adds each room's count to its last_seq (as <see cref="SeqAllocator"/> does
     /// for one room) and returns its newest seq; a room deleted meanwhile returns nothing, and its
     /// messages are not inserted;</item>
     /// <item><c>marked</c> moves each sender's read marker to their last message, forward only;</item>
-    /// <item><c>inserted</c> gives each message its seq (<c>newest - (n - k)</c>). A unique index
+    /// <item><c>inserted</c> gives each message its seq (<c>newest - from_end</c>). A unique index
     /// refusing one message (the same client_message_id stored by another instance after this
     /// statement's snapshot) fails the statement, and nothing of the batch is stored.</item>
     /// </list>
@@ -212,20 +296,28 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
         Guid[] ids = [.. drafts.Select(d => d.Id)];
         Guid[] rooms = [.. drafts.Select(d => d.ChatroomId)];
         Guid[] senders = [.. drafts.Select(d => d.SenderId)];
-        Guid?[] recipients = [.. drafts.Select(d => d.RecipientId)];
         string[] contents = [.. drafts.Select(d => d.Content)];
         string?[] clientIds = [.. drafts.Select(d => d.ClientMessageId)];
+        const int direct = (int)ChatroomKind.Direct;
         // Starts with the tag of PreparedStatements (a tag by TagWith would make EF wrap the statement in a subquery).
         var rows = await db.Database.SqlQuery<WrittenRow>($"""
             -- prepared
             WITH draft AS (
-                SELECT d.*, (SELECT m.id FROM messages AS m
-                             WHERE m.sender_id = d.sender_id AND m.chatroom_id = d.chatroom_id AND m.client_message_id = d.client_message_id) AS original_id
-                FROM unnest({ids}, {rooms}, {senders}, {recipients}, {contents}, {clientIds}) WITH ORDINALITY
-                    AS d(id, chatroom_id, sender_id, recipient_id, content, client_message_id, ord)
+                SELECT d.*, r.kind, u.username AS sender_name,
+                    (SELECT p.user_id FROM members AS p
+                     WHERE r.kind = {direct} AND p.chatroom_id = d.chatroom_id AND p.user_id <> d.sender_id) AS recipient_id,
+                    (SELECT m.id FROM messages AS m
+                     WHERE m.sender_id = d.sender_id AND m.chatroom_id = d.chatroom_id AND m.client_message_id = d.client_message_id) AS original_id
+                FROM unnest({ids}, {rooms}, {senders}, {contents}, {clientIds}) WITH ORDINALITY
+                    AS d(id, chatroom_id, sender_id, content, client_message_id, ord)
+                JOIN chatrooms AS r ON r.id = d.chatroom_id
+                JOIN members AS s ON s.chatroom_id = d.chatroom_id AND s.user_id = d.sender_id
+                JOIN users AS u ON u.id = d.sender_id
+            ), admitted AS (
+                SELECT * FROM draft WHERE kind <> {direct} OR recipient_id IS NOT NULL
             ), fresh AS (
-                SELECT d.*, count(*) OVER (PARTITION BY d.chatroom_id) - row_number() OVER (PARTITION BY d.chatroom_id ORDER BY d.ord) AS from_end
-                FROM draft AS d WHERE d.original_id IS NULL
+                SELECT a.*, count(*) OVER (PARTITION BY a.chatroom_id) - row_number() OVER (PARTITION BY a.chatroom_id ORDER BY a.ord) AS from_end
+                FROM admitted AS a WHERE a.original_id IS NULL
             ), locked AS (
                 SELECT c.id FROM chatrooms AS c WHERE c.id IN (SELECT chatroom_id FROM fresh) ORDER BY c.id FOR UPDATE
             ), claimed AS (
@@ -243,23 +335,24 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
                 SELECT f.id, f.chatroom_id, k.last_seq - f.from_end, f.sender_id, f.recipient_id, f.content, f.client_message_id, {now}
                 FROM fresh AS f JOIN claimed AS k ON k.id = f.chatroom_id
             )
-            SELECT id AS "Id", last_seq AS "LastSeq", NULL::uuid AS "OriginalId" FROM claimed
+            SELECT id AS "Id", TRUE AS "IsRoom", last_seq AS "LastSeq", NULL::uuid AS "OriginalId", NULL AS "SenderName", NULL::uuid AS "RecipientId"
+            FROM claimed
             UNION ALL
-            SELECT id, NULL, original_id FROM draft WHERE original_id IS NOT NULL
+            SELECT id, FALSE, NULL, original_id, sender_name, recipient_id FROM admitted
             """).ToListAsync(ct);
         return new Written(
-            rows.Where(r => r.LastSeq is not null).ToDictionary(r => r.Id, r => r.LastSeq!.Value),
-            rows.Where(r => r.OriginalId is not null).ToDictionary(r => r.Id, r => r.OriginalId!.Value));
+            rows.Where(r => r.IsRoom).ToDictionary(r => r.Id, r => r.LastSeq!.Value),
+            rows.Where(r => !r.IsRoom).ToDictionary(r => r.Id, r => new Admitted(new Sender(r.SenderName!, r.RecipientId), r.OriginalId)));
     }
 
-    /// <param name="Id">A conversation's id (with its newest seq) or a draft's (with the original it repeats).</param>
-    private sealed record WrittenRow(Guid Id, long? LastSeq, Guid? OriginalId);
+    /// <param name="Id">A conversation's id (<paramref name="IsRoom"/>, with its newest seq) or an admitted draft's.</param>
+    private sealed record WrittenRow(Guid Id, bool IsRoom, long? LastSeq, Guid? OriginalId, string? SenderName, Guid? RecipientId);
 
     /// <summary>
     /// SQLite: the seq claims and markers through <see cref="SeqAllocator"/>, the insert through EF, in one transaction (the
-    /// caller's, when it has one). Repeats were all looked up before.
+    /// caller's, when it has one). Access and repeats were all checked before.
     /// </summary>
-    private async Task<Written> WriteInTransactionAsync(IReadOnlyList<Message> drafts, DateTimeOffset now, CancellationToken ct)
+    private async Task<Dictionary<Guid, long>> WriteInTransactionAsync(IReadOnlyList<Message> drafts, DateTimeOffset now, CancellationToken ct)
     {
         db.Database.AutoSavepointsEnabled = false; // a failure rolls the whole batch back
         await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
@@ -273,17 +366,19 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
             await transaction.CommitAsync(ct);
         }
         db.ChangeTracker.Clear();
-        return new Written(lastSeqs, []);
+        return lastSeqs;
     }
 
     /// <summary>
-    /// Stores one send in a transaction of its own, checking for a repeat under the conversation's write
-    /// lock: the path a batch falls back to when it fails, so a failure answers only the sends it concerns.
+    /// Stores one send in a transaction of its own, checking its sender's access and for a repeat under the
+    /// conversation's write lock: the path a batch falls back to when it fails, so a failure answers only the
+    /// sends it concerns.
     /// </summary>
     public async Task<SendResult> StoreOneAsync(PendingSend send, CancellationToken ct)
     {
         var now = Clock.Now();
         Message message;
+        string senderName;
         List<AttachmentResponse>? attached = null;
         await using (var transaction = await db.Database.BeginTransactionAsync(ct))
         {
@@ -292,6 +387,12 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
             if (seq is null)
             {
                 return SendResult.Failed(SendError.NotFound);
+            }
+            var (refusal, sender) = await CheckSenderAsync(send, ct);
+            if (sender is null)
+            {
+                await transaction.RollbackAsync(ct);
+                return SendResult.Failed(refusal);
             }
             if (await OriginalOfAsync(send, ct) is { } original)
             {
@@ -307,7 +408,8 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
                     return SendResult.Failed(SendError.AttachmentsUnavailable);
                 }
             }
-            message = NewMessage(send, seq.Value, now);
+            message = NewMessage(send, sender.PartnerId, seq.Value, now);
+            senderName = sender.Name;
             db.Messages.Add(message);
             await db.SaveChangesAsync(ct);
             if (send.HasAttachments)
@@ -329,62 +431,23 @@ public sealed class MessageStore(ChatDbContext db, SeqAllocator seqs, Notificati
             await transaction.CommitAsync(ct);
         }
         db.ChangeTracker.Clear();
-        return new SendResult(MessageMapper.From(message, send.SenderName, attached ?? []), true, SendError.None);
+        return new SendResult(MessageMapper.From(message, senderName, attached ?? []), true, SendError.None);
     }
 
     /// <summary>The stored message this send repeats (same sender, conversation and client_message_id), if any.</summary>
-    public async Task<MessageResponse?> OriginalOfAsync(PendingSend send, CancellationToken ct) =>
+    private async Task<MessageResponse?> OriginalOfAsync(PendingSend send, CancellationToken ct) =>
         send.ClientMessageId is { } clientId
             ? await db.Messages.Where(m => m.ChatroomId == send.ChatroomId && m.SenderId == send.SenderId && m.ClientMessageId == clientId)
                 .Responses(db).FirstOrDefaultAsync(ct)
             : null;
 
-    /// <summary>The stored messages the batch's client_message_ids repeat, in one query.</summary>
-    private async Task<Dictionary<(Guid, Guid, string), MessageResponse>> OriginalsAsync(IReadOnlyList<PendingSend> sends, CancellationToken ct)
-    {
-        var keyed = sends.Where(s => s.ClientMessageId is not null).ToList();
-        if (keyed.Count == 0)
-        {
-            return [];
-        }
-        IQueryable<Message> originals;
-        if (db.Database.IsNpgsql())
-        {
-            // The exact keys, each one lookup in the unique index. Three ANY() filters (what EF makes of
-            // Contains) reach the index on the sender alone, and so read the senders' whole history.
-            Guid[] senders = [.. keyed.Select(s => s.SenderId)];
-            Guid[] rooms = [.. keyed.Select(s => s.ChatroomId)];
-            string[] clientIds = [.. keyed.Select(s => s.ClientMessageId!)];
-            originals = db.Messages.FromSql($"""
-                SELECT m.* FROM unnest({senders}, {rooms}, {clientIds}) AS k(sender_id, chatroom_id, client_message_id)
-                JOIN messages AS m ON m.sender_id = k.sender_id AND m.chatroom_id = k.chatroom_id AND m.client_message_id = k.client_message_id
-                """).TagWith(PreparedStatements.Tag);
-        }
-        else
-        {
-            var senders = keyed.Select(s => s.SenderId).Distinct().ToList();
-            var rooms = keyed.Select(s => s.ChatroomId).Distinct().ToList();
-            var clientIds = keyed.Select(s => s.ClientMessageId).Distinct().ToList();
-            // A superset when the batch mixes senders and rooms; the exact keys are picked below.
-            originals = db.Messages.Where(m => senders.Contains(m.SenderId) && rooms.Contains(m.ChatroomId) && clientIds.Contains(m.ClientMessageId));
-        }
-        // Ids first: most batches repeat nothing, and then this one small query is all (no join to senders and attachments).
-        var ids = await originals.Select(m => m.Id).ToListAsync(ct);
-        if (ids.Count == 0)
-        {
-            return [];
-        }
-        var found = await db.Messages.Where(m => ids.Contains(m.Id)).Responses(db).ToListAsync(ct);
-        return found.ToDictionary(m => (m.SenderId, m.ChatroomId, m.ClientMessageId!));
-    }
-
-    private static Message NewMessage(PendingSend send, long seq, DateTimeOffset now) => new()
+    private static Message NewMessage(PendingSend send, Guid? recipientId, long seq, DateTimeOffset now) => new()
     {
         Id = Guid.CreateVersion7(),
         ChatroomId = send.ChatroomId,
         Seq = seq,
         SenderId = send.SenderId,
-        RecipientId = send.RecipientId,
+        RecipientId = recipientId,
         Content = send.Content,
         ClientMessageId = send.ClientMessageId,
         CreatedAt = now,

@@ -25,13 +25,14 @@ public sealed record SendResult(MessageResponse? Message, bool Created, SendErro
 }
 
 /// <summary>
-/// Checks a send and hands it to this instance's <see cref="SendBatcher"/>, for REST and sockets alike: the
-/// queue stores it with the sends waiting alongside (seqs allocated in the insert's transaction, a
-/// repeated client_message_id answered with the original, the sender's read marker moved) and
-/// publishes it once committed. The <c>Queue…</c> methods return once the send is checked and queued,
-/// with a task of its outcome, so a socket can queue its next send while this one is stored.
+/// Hands a send to this instance's <see cref="SendBatcher"/>, for REST and sockets alike: the queue
+/// stores it with the sends waiting alongside (the sender's access checked in the same statement, seqs
+/// allocated in the insert's transaction, a repeated client_message_id answered with the original, the
+/// sender's read marker moved) and publishes it once committed. The <c>Queue…</c> methods return once
+/// the send is queued, with a task of its outcome, so a socket can queue its next send while this one is
+/// stored.
 /// </summary>
-public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatEvents events, SendBatcher queue, RateLimits limits, MessageStore store)
+public sealed class MessageWriter(ChatDbContext db, ChatEvents events, SendBatcher queue, RateLimits limits, MessageStore store)
 {
     public async Task<SendResult> SendToRoomAsync(Guid chatroomId, Guid senderId, string content, string? clientMessageId,
         IReadOnlyList<Guid>? attachmentIds, CancellationToken ct) =>
@@ -41,24 +42,10 @@ public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatE
         IReadOnlyList<Guid>? attachmentIds, CancellationToken ct) =>
         await await QueueDirectAsync(recipientId, senderId, content, clientMessageId, attachmentIds, ct);
 
-    public async Task<Task<SendResult>> QueueToRoomAsync(Guid chatroomId, Guid senderId, string content, string? clientMessageId,
-        IReadOnlyList<Guid>? attachmentIds, CancellationToken ct)
-    {
-        var sender = await access.FindForSenderAsync(chatroomId, senderId, ct);
-        if (sender is null)
-        {
-            return Refused(SendError.NotFound);
-        }
-        if (!sender.Access.IsMember)
-        {
-            return Refused(SendError.NotMember);
-        }
-        if (sender.Access.Room.Kind == ChatroomKind.Direct && sender.Partner is null)
-        {
-            return Refused(SendError.NotFound); // the partner deleted their account
-        }
-        return await EnqueueAsync(new PendingSend(chatroomId, senderId, sender.SenderName, sender.Partner, content, clientMessageId, attachmentIds), ct);
-    }
+    /// <summary>Queues a send to a conversation by its id; whether the sender may send there is checked as it is stored.</summary>
+    public Task<Task<SendResult>> QueueToRoomAsync(Guid chatroomId, Guid senderId, string content, string? clientMessageId,
+        IReadOnlyList<Guid>? attachmentIds, CancellationToken ct) =>
+        EnqueueAsync(new PendingSend(chatroomId, senderId, content, clientMessageId, attachmentIds), ct);
 
     public async Task<Task<SendResult>> QueueDirectAsync(Guid recipientId, Guid senderId, string content, string? clientMessageId,
         IReadOnlyList<Guid>? attachmentIds, CancellationToken ct)
@@ -79,13 +66,13 @@ public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatE
             return Refused(SendError.NotFound);
         }
         var chatroomId = await FindOrCreateDirectAsync(senderId, senderName, recipientId, recipient, ct);
-        return await EnqueueAsync(new PendingSend(chatroomId, senderId, senderName, recipientId, content, clientMessageId, attachmentIds), ct);
+        return await EnqueueAsync(new PendingSend(chatroomId, senderId, content, clientMessageId, attachmentIds), ct);
     }
 
     private static Task<SendResult> Refused(SendError error) => Task.FromResult(SendResult.Failed(error));
 
     /// <summary>
-    /// Hands a checked send to the queue within <c>Limits:MessagesPerMinute</c>. Over the limit, a retry of a stored
+    /// Hands a send to the queue within <c>Limits:MessagesPerMinute</c>. Over the limit, a retry of a stored
     /// message is still answered with the original (a retry is never rate limited); checked here, on the sender's own
     /// request, so the instance's writer never waits for the limiter (nor for Redis behind it).
     /// </summary>
@@ -93,8 +80,7 @@ public sealed class MessageWriter(ChatDbContext db, ChatroomAccess access, ChatE
     {
         if (await limits.TryAcquireAsync(limits.Messages, send.SenderId.ToString("N")) is { } retryAfter)
         {
-            var original = await store.OriginalOfAsync(send, ct);
-            return Task.FromResult(original is not null ? new SendResult(original, false, SendError.None) : SendResult.Failed(SendError.RateLimited, retryAfter));
+            return Task.FromResult(await store.AnswerWithoutStoringAsync(send, ct) ?? SendResult.Failed(SendError.RateLimited, retryAfter));
         }
         return queue.SendAsync(send, ct);
     }

@@ -289,9 +289,16 @@ public abstract class MessagesTests(AppFixture fixture)
         var leaver = await Api.RegisterAsync();
         var room = await Api.CreateRoomAsync(owner, false, leaver.Id);
         await Api.PostMessageAsync(leaver, room, "bye all");
-        await Api.As(leaver).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = owner.Id, content = "bye you" });
+        var direct = await Api.As(leaver).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = owner.Id, content = "bye you" });
+        var directRoom = (await direct.Json())["chatroom_id"].Text();
 
         (await Api.As(leaver).DeleteAsync(ApiRoutes.Me, new { current_password = leaver.Password })).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+
+        // The direct conversation takes no more messages: its partner is gone.
+        await (await Api.As(owner).PostAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, directRoom), new { content = "still there?" }))
+            .ShouldBeProblem(HttpStatusCode.NotFound);
+        await (await Api.As(owner).PostAsync(ApiRoutes.DirectMessages, new { recipient_id = leaver.Id, content = "still there?" }))
+            .ShouldBeProblem(HttpStatusCode.NotFound);
 
         var history = await (await Api.As(owner).GetAsync(ApiRoutes.Fill(ApiRoutes.ChatroomMessages, room))).Json();
         var message = history["items"]!.AsArray().Single()!;
