@@ -27,6 +27,8 @@
 #   BENCH_DOCS=docs/benchmarks.md where the Markdown report goes ("" to skip)
 #   BENCH_PG_STATEMENTS=1         load pg_stat_statements and print PostgreSQL's top statements by
 #                                 server time (calls, ms per call, rows per call) when the load ends
+#   BENCH_PERF_MAP=1              the app instances write perf maps (DOTNET_PerfMapEnabled, W^X off), so that
+#                                 `perf record -g -p <pid>` during a run names their .NET frames
 set -euo pipefail
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -122,6 +124,7 @@ for name in a b; do
       Logging__LogLevel__Default=Warning \
       Logging__LogLevel__Microsoft.AspNetCore=Warning \
       Logging__LogLevel__SliceChat.Infrastructure.Realtime.ConversationFeed=Information \
+      DOTNET_PerfMapEnabled="${BENCH_PERF_MAP:-0}" DOTNET_EnableWriteXorExecute="$(( 1 - ${BENCH_PERF_MAP:-0} ))" \
       dotnet "$APP_DLL" >"$BENCH_TMP/app_$name.log" 2>&1 &
   pid=$!
   BENCH_PIDS+=("$pid")
