@@ -125,7 +125,7 @@ for name in a b; do
       Logging__LogLevel__Microsoft.AspNetCore=Warning \
       Logging__LogLevel__SliceChat.Infrastructure.Realtime.ConversationFeed=Information \
       DOTNET_PerfMapEnabled="${BENCH_PERF_MAP:-0}" DOTNET_EnableWriteXorExecute="$(( 1 - ${BENCH_PERF_MAP:-0} ))" \
-      dotnet "$APP_DLL" --contentRoot "$(dirname "$APP_DLL")" >"$BENCH_TMP/app_$name.log" 2>      dotnet "$APP_DLL" >"$BENCH_TMP/app_$name.log" 2>&1 &1 &
+      dotnet "$APP_DLL" --contentRoot "$(dirname "$APP_DLL")" >"$BENCH_TMP/app_$name.log" 2>&1 &
   pid=$!
   BENCH_PIDS+=("$pid")
   blog "SliceChat $name on 127.0.0.1:$port (pid $pid)"
