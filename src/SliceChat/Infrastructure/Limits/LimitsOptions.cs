@@ -34,9 +34,11 @@ public sealed class LimitsOptions
     public int SendBatchSize { get; set; } = 64;
     /// <summary>
     /// Writers of an instance that store batches at once, each for its share of the conversations (one on SQLite).
-    /// More keep more commits in flight while each waits for its fsync; each costs a database connection.
+    /// More keep more commits in flight while each waits for its fsync, fewer make larger batches, each one
+    /// statement: on the 2-core bench box 2 writers delivered about a third more than 4 under socket load
+    /// (scenario a), 4 stored about a sixth more REST sends from 8 clients (scenario d). Each costs a database connection.
     /// </summary>
-    public int SendWriters { get; set; } = 4;
+    public int SendWriters { get; set; } = 2;
     /// <summary>
     /// Most sends that may wait for an instance's writer; a send past it is not queued and answers at once: 503 problem
     /// details with <c>Retry-After</c> on REST, an <c>error</c> with code <c>unavailable</c> on a socket.
