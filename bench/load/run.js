@@ -28,6 +28,7 @@ const C_SOCKETS = Number(env('BENCH_C_SOCKETS', 5000));
 const C_MESSAGES = Number(env('BENCH_C_MESSAGES', 10));
 const E_RATE = Number(env('BENCH_E_RATE', 10));
 const F_SAMPLES = Number(env('BENCH_F_SAMPLES', 200));
+const F_WARMUP = 200; // unmeasured requests per query before scenario f's runs
 const F_MESSAGES = Number(env('BENCH_F_MESSAGES', 1000000));
 const PG_BIN = env('PG_BIN', '/usr/lib/postgresql/15/bin');
 const PG = { host: env('BENCH_PG_HOST', '127.0.0.1'), port: env('BENCH_PG_PORT', '5432'), db: env('BENCH_PG_DB', 'postgres') };
@@ -400,7 +401,9 @@ const scenarios = {
                'seeded benchmark message number ' || s || ' of conversation ' || r.n, NULL,
                now() - interval '1 day' + s * interval '10 milliseconds' - r.n * interval '1 second', NULL, NULL
         FROM f_rooms r CROSS JOIN generate_series(1, ${perRoom}) s;
-      ANALYZE chatrooms; ANALYZE members; ANALYZE messages;`);
+      ANALYZE chatrooms; ANALYZE members; ANALYZE messages;
+      -- the seed's dirty pages written now, not by the checkpointer while the reads are measured
+      CHECKPOINT;`);
     const seedS = (L.now() - t0) / 1000;
     const roomIds = psql(`SELECT c.id FROM chatrooms c JOIN members m ON m.chatroom_id = c.id WHERE m.user_id = '${me.id}' AND c.name LIKE 'bench f %'`).split('\n').filter(Boolean);
     const total = Number(psql('SELECT count(*) FROM messages'));
@@ -414,7 +417,8 @@ const scenarios = {
     for (const q of Object.keys(queries)) runs[q] = [];
     for (let r = 0; r < RUNS; r++) {
       for (const [q, mk] of Object.entries(queries)) {
-        for (let i = 0; i < 10; i++) await must('GET', mk(i), me.token);
+        // Unmeasured: enough requests for each instance's JIT to have compiled the read path's final code.
+        for (let i = 0; i < F_WARMUP; i++) await must('GET', mk(i), me.token);
         meter.start();
         const lat = [];
         let bytes = 0; let items = 0;
@@ -607,7 +611,7 @@ itself shares those cores with the servers.
 
 Run ${results.started_at} → ${results.finished_at}; raw results in \`bench/results/\` (${path.basename(jsonPath)}, not committed).
 Configuration: ${RUNS} runs, ${DURATION} s per run after ${WARMUP ?? 0} s of unmeasured warm-up load per target (a, b, d, e), ${C_SOCKETS} sockets in scenario c (${C_MESSAGES} broadcasts),
-${E_RATE} msg/s in scenario e, ${F_SAMPLES} requests per query and run in scenario f.
+${E_RATE} msg/s in scenario e, ${F_SAMPLES} requests per query and run in scenario f after ${F_WARMUP} unmeasured ones (and a CHECKPOINT after its seed).
 
 Scenarios:
 - **a**: 10 rooms × 20 members, the members of each room spread over both instances (one socket each),

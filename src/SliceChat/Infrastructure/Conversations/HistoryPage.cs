@@ -21,6 +21,10 @@ public abstract record HistoryPageRequest : CallerRequest
 
     public Task<MessagePage> LoadAsync(MessageHistory history, Guid chatroomId, CancellationToken ct) =>
         history.PageAsync(chatroomId, BeforeSeq, AfterSeq, Limit ?? DefaultLimit, ct);
+
+    /// <summary>The page while the caller is a member; empty otherwise (<see cref="MessageHistory.PageAsMemberAsync"/>).</summary>
+    public Task<MessagePage> LoadAsMemberAsync(MessageHistory history, Guid chatroomId, CancellationToken ct) =>
+        history.PageAsMemberAsync(chatroomId, CallerId, BeforeSeq, AfterSeq, Limit ?? DefaultLimit, ct);
 }
 
 /// <summary>The rules of a history page's cursors, for every slice that pages a conversation.</summary>

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using SliceChat.Infrastructure.Persistence;
+using SliceChat.Infrastructure.Persistence.Entities;
 
 namespace SliceChat.Infrastructure.Conversations;
 
@@ -19,16 +20,26 @@ public sealed class MessageHistory(ChatDbContext db)
     /// <summary>The lowest <c>before_seq</c>: 1 is the first message.</summary>
     public const long MinBeforeSeq = 1;
 
-    public async Task<MessagePage> PageAsync(Guid chatroomId, long? beforeSeq, long? afterSeq, int limit, CancellationToken ct)
+    public Task<MessagePage> PageAsync(Guid chatroomId, long? beforeSeq, long? afterSeq, int limit, CancellationToken ct) =>
+        PageOfAsync(db.Messages, chatroomId, beforeSeq, afterSeq, limit, ct);
+
+    /// <summary>
+    /// Like <see cref="PageAsync"/>, only while <paramref name="userId"/> is a member, in the same one query: a page
+    /// with messages needs no access check of its own. An empty page may mean no access; the caller then checks.
+    /// </summary>
+    public Task<MessagePage> PageAsMemberAsync(Guid chatroomId, Guid userId, long? beforeSeq, long? afterSeq, int limit, CancellationToken ct) =>
+        PageOfAsync(db.Messages.Where(_ => db.Members.Any(m => m.ChatroomId == chatroomId && m.UserId == userId)), chatroomId, beforeSeq, afterSeq, limit, ct);
+
+    private async Task<MessagePage> PageOfAsync(IQueryable<Message> messages, Guid chatroomId, long? beforeSeq, long? afterSeq, int limit, CancellationToken ct)
     {
         var before = beforeSeq ?? long.MaxValue;
         if (afterSeq is { } after)
         {
-            var newer = await db.Messages.TagWith(PreparedStatements.Tag).Where(m => m.ChatroomId == chatroomId && m.Seq > after && m.Seq < before)
+            var newer = await messages.TagWith(PreparedStatements.Tag).Where(m => m.ChatroomId == chatroomId && m.Seq > after && m.Seq < before)
                 .OrderBy(m => m.Seq).Take(limit + 1).Responses(db).ToListAsync(ct);
             return new MessagePage(newer.OrderBy(m => m.Seq).Take(limit).ToList(), newer.Count > limit);
         }
-        var older = await db.Messages.TagWith(PreparedStatements.Tag).Where(m => m.ChatroomId == chatroomId && m.Seq < before)
+        var older = await messages.TagWith(PreparedStatements.Tag).Where(m => m.ChatroomId == chatroomId && m.Seq < before)
             .OrderByDescending(m => m.Seq).Take(limit + 1).Responses(db).ToListAsync(ct);
         return new MessagePage(older.OrderByDescending(m => m.Seq).Take(limit).OrderBy(m => m.Seq).ToList(), older.Count > limit);
     }

@@ -23,6 +23,12 @@ public sealed class Endpoint(ChatroomAccess access, MessageHistory history) : En
 
     public override async Task<Results<Ok<MessagePage>, ProblemHttpResult>> ExecuteAsync(Request request, CancellationToken ct)
     {
+        // One query for a member's page; only an empty one (no access, or nothing in that range) needs the access check.
+        var page = await request.LoadAsMemberAsync(history, request.Id, ct);
+        if (page.Items.Count > 0)
+        {
+            return TypedResults.Ok(page);
+        }
         var room = await access.FindAsync(request.Id, request.CallerId, ct);
         if (room is null)
         {
@@ -32,6 +38,6 @@ public sealed class Endpoint(ChatroomAccess access, MessageHistory history) : En
         {
             return Problems.Forbidden("You are not a member of this chatroom.");
         }
-        return TypedResults.Ok(await request.LoadAsync(history, request.Id, ct));
+        return TypedResults.Ok(page);
     }
 }
