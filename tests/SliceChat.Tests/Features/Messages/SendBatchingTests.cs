@@ -73,22 +73,12 @@ public abstract class SendBatchingTests(AppFixture fixture)
         var batcher = fixture.App.Services.GetRequiredService<SendBatcher>();
         var room = await CreateRoomOfWriterAsync(Api, batcher, blocker, me);
 
-        Task<HttpResponseMessage> held;
-        HttpResponseMessage[] twins;
-        long batchesBefore;
-        await using (var hold = await WriteHold.TakeAsync(fixture.App, blocker))
-        {
-            held = await StallWriterAsync(batcher, () => Api.As(me).PostAsync(MessagesOf(blocker), new { content = "held" }));
-            batchesBefore = batcher.Batches;
-            var body = new { content = "once", client_message_id = "twin-1" };
-            var sending = Task.WhenAll(Api.As(me).PostAsync(MessagesOf(room), body), Api.As(me).PostAsync(MessagesOf(room), body));
-            await Until(() => batcher.Waiting == 2);
-            await hold.ReleaseAsync();
-            twins = await sending;
-        }
+        var body = new { content = "once", client_message_id = "twin-1" };
+        var (held, twins, batches) = await SendInOneBatchAsync(me, blocker,
+            () => Api.As(me).PostAsync(MessagesOf(room), body), () => Api.As(me).PostAsync(MessagesOf(room), body));
 
-        await (await held).ShouldHaveStatus(HttpStatusCode.Created);
-        batcher.Batches.ShouldBe(batchesBefore + 1); // both sends were written by one batch
+        await held.ShouldHaveStatus(HttpStatusCode.Created);
+        batches.ShouldBe(1); // both sends were written by one batch
         twins.Select(r => r.StatusCode).Order().ShouldBe([HttpStatusCode.OK, HttpStatusCode.Created]);
         var messages = await Task.WhenAll(twins.Select(r => r.Json()));
         messages[0]["id"].Text().ShouldBe(messages[1]["id"].Text());
@@ -107,24 +97,13 @@ public abstract class SendBatchingTests(AppFixture fixture)
         var room = await CreateRoomOfWriterAsync(Api, batcher, blocker, me, other.Id);
         var original = await Api.PostMessageAsync(me, room, "first", "stored-1");
 
-        Task<HttpResponseMessage> held;
-        HttpResponseMessage[] sent;
-        long batchesBefore;
-        await using (var hold = await WriteHold.TakeAsync(fixture.App, blocker))
-        {
-            held = await StallWriterAsync(batcher, () => Api.As(me).PostAsync(MessagesOf(blocker), new { content = "held" }));
-            batchesBefore = batcher.Batches;
-            var sending = Task.WhenAll(
-                Api.As(me).PostAsync(MessagesOf(room), new { content = "new of mine", client_message_id = "new-1" }),
-                Api.As(me).PostAsync(MessagesOf(room), new { content = "first", client_message_id = "stored-1" }),
-                Api.As(other).PostAsync(MessagesOf(room), new { content = "new of theirs", client_message_id = "new-1" }));
-            await Until(() => batcher.Waiting == 3);
-            await hold.ReleaseAsync();
-            sent = await sending;
-        }
+        var (held, sent, batches) = await SendInOneBatchAsync(me, blocker,
+            () => Api.As(me).PostAsync(MessagesOf(room), new { content = "new of mine", client_message_id = "new-1" }),
+            () => Api.As(me).PostAsync(MessagesOf(room), new { content = "first", client_message_id = "stored-1" }),
+            () => Api.As(other).PostAsync(MessagesOf(room), new { content = "new of theirs", client_message_id = "new-1" }));
 
-        await (await held).ShouldHaveStatus(HttpStatusCode.Created);
-        batcher.Batches.ShouldBe(batchesBefore + 1); // the three sends were written by one batch
+        await held.ShouldHaveStatus(HttpStatusCode.Created);
+        batches.ShouldBe(1); // the three sends were written by one batch
         await sent[0].ShouldHaveStatus(HttpStatusCode.Created);
         await sent[1].ShouldHaveStatus(HttpStatusCode.OK);
         await sent[2].ShouldHaveStatus(HttpStatusCode.Created);
@@ -153,27 +132,18 @@ public abstract class SendBatchingTests(AppFixture fixture)
         var alsoKept = await CreateRoomOfWriterAsync(Api, batcher, blocker, me);
         var doomed = await CreateRoomOfWriterAsync(Api, batcher, blocker, me, other.Id);
 
-        Task<HttpResponseMessage> held;
-        HttpResponseMessage[] sent;
-        long batchesBefore;
-        await using (var hold = await WriteHold.TakeAsync(fixture.App, blocker))
-        {
-            held = await StallWriterAsync(batcher, () => Api.As(me).PostAsync(MessagesOf(blocker), new { content = "held" }));
-            batchesBefore = batcher.Batches;
-            var sending = Task.WhenAll(
-                Api.As(me).PostAsync(MessagesOf(kept), new { content = "kept", client_message_id = "k-1" }),
-                Api.As(other).PostAsync(MessagesOf(doomed), new { content = "doomed", client_message_id = "d-1" }),
-                Api.As(me).PostAsync(MessagesOf(alsoKept), new { content = "also kept" }),
-                Api.As(other).PostAsync(MessagesOf(kept), new { content = "kept too" }));
-            await Until(() => batcher.Waiting == 4);
-            // The room goes after its send passed the checks, before the batch is written.
-            await hold.Db.Chatrooms.Where(c => c.Id == doomed).ExecuteDeleteAsync();
-            await hold.ReleaseAsync();
-            sent = await sending;
-        }
+        var (held, sent, batches) = await SendInOneBatchAsync(me, blocker,
+            [
+                () => Api.As(me).PostAsync(MessagesOf(kept), new { content = "kept", client_message_id = "k-1" }),
+                () => Api.As(other).PostAsync(MessagesOf(doomed), new { content = "doomed", client_message_id = "d-1" }),
+                () => Api.As(me).PostAsync(MessagesOf(alsoKept), new { content = "also kept" }),
+                () => Api.As(other).PostAsync(MessagesOf(kept), new { content = "kept too" }),
+            ],
+            // The room goes after its send was queued, before the batch is written.
+            hold => hold.Db.Chatrooms.Where(c => c.Id == doomed).ExecuteDeleteAsync());
 
-        await (await held).ShouldHaveStatus(HttpStatusCode.Created);
-        batcher.Batches.ShouldBe(batchesBefore + 1);
+        await held.ShouldHaveStatus(HttpStatusCode.Created);
+        batches.ShouldBe(1);
         await sent[0].ShouldHaveStatus(HttpStatusCode.Created);
         await sent[1].ShouldBeProblem(HttpStatusCode.NotFound);
         await sent[2].ShouldHaveStatus(HttpStatusCode.Created);
@@ -250,6 +220,32 @@ public abstract class SendBatchingTests(AppFixture fixture)
         await Api.PostMessageAsync(me, room, "next", "next-1");
         (await socket.NextAsync("message.created"))["seq"]!.GetValue<long>().ShouldBe(2);
     }
+
+    /// <summary>
+    /// Makes <paramref name="sends"/> while the writer of <paramref name="blocker"/> is held on a batch of its own (a send
+    /// of <paramref name="holder"/>'s there), so that they wait together; <paramref name="whileHeld"/> runs once all
+    /// of them wait, then the writer is let go. Returns the held send, the sends in order, and the batches written for them.
+    /// </summary>
+    protected async Task<(HttpResponseMessage Held, HttpResponseMessage[] Sent, long Batches)> SendInOneBatchAsync(Account holder, Guid blocker,
+        Func<Task<HttpResponseMessage>>[] sends, Func<WriteHold, Task>? whileHeld = null)
+    {
+        var batcher = fixture.App.Services.GetRequiredService<SendBatcher>();
+        await using var hold = await WriteHold.TakeAsync(fixture.App, blocker);
+        var held = await StallWriterAsync(batcher, () => Api.As(holder).PostAsync(MessagesOf(blocker), new { content = "held" }));
+        var batchesBefore = batcher.Batches;
+        var sending = Task.WhenAll([.. sends.Select(send => send())]);
+        await Until(() => batcher.Waiting == sends.Length);
+        if (whileHeld is not null)
+        {
+            await whileHeld(hold);
+        }
+        await hold.ReleaseAsync();
+        var sent = await sending;
+        return (await held, sent, batcher.Batches - batchesBefore);
+    }
+
+    protected Task<(HttpResponseMessage Held, HttpResponseMessage[] Sent, long Batches)> SendInOneBatchAsync(Account holder, Guid blocker,
+        params Func<Task<HttpResponseMessage>>[] sends) => SendInOneBatchAsync(holder, blocker, sends, null);
 
     /// <summary>A new room whose messages the same writer stores as <paramref name="blocker"/>'s, so a held batch of that writer holds its sends too.</summary>
     protected static async Task<Guid> CreateRoomOfWriterAsync(Api api, SendBatcher batcher, Guid blocker, Account owner, params Guid[] memberIds)
