@@ -14,14 +14,6 @@ public sealed class NetworkOptions
     /// proxy, loopback included, and the client address is the connection's.
     /// </summary>
     public string[] KnownProxies { get; set; } = [];
-
-    /// <summary>
-    /// Kestrel's socket transport runs the app's continuations and its own sends on the thread that completed
-    /// the I/O instead of queueing each to the thread pool (<c>UnsafePreferInlineScheduling</c>): a fan-out to a
-    /// thousand sockets then hands each frame to its socket without a thread hop per socket. Safe here: the app
-    /// awaits its I/O, and its CPU-heavy work (password hashing, image decoding) runs where it ran before.
-    /// </summary>
-    public bool InlineScheduling { get; set; } = true;
 }
 
 /// <summary>The client address rate limits key on: the connection's, or what a known proxy forwarded.</summary>
@@ -58,10 +50,6 @@ public static class NetworkServices
             // One hop: the address the (last) known proxy saw, never what the client wrote before it.
             o.ForwardLimit = 1;
         });
-        if (builder.Configuration.GetValue($"{NetworkOptions.Section}:{nameof(NetworkOptions.InlineScheduling)}", new NetworkOptions().InlineScheduling))
-        {
-            builder.WebHost.UseSockets(o => o.UnsafePreferInlineScheduling = true);
-        }
         return builder;
     }
 
