@@ -55,7 +55,7 @@ public sealed class ChatroomAccess(ChatDbContext db)
     };
 
     /// <summary>
-    /// Compiled once: every send and every room route runs one of them, and building and looking up their
+    /// Compiled once: every room route (and a send checked outside the batch statement) runs one of them, and building and looking up their
     /// expression trees cost more CPU than the queries themselves. One set per provider's context type,
     /// since a compiled query keeps the model of the first context it ran on.
     /// </summary>
