@@ -192,7 +192,6 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
             await outer.CommitAsync(ct);
         }
 
-        SeqPlan.Of(stored.Select(i => drafts[i])).Assign(written.LastSeqs);
         foreach (var i in fresh)
         {
             var message = drafts[i];
@@ -208,7 +207,6 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
             }
             else if (written.LastSeqs.ContainsKey(message.ChatroomId))
             {
-                message.RecipientId = admitted.Sender.PartnerId;
                 results[i] = new SendResult(MessageMapper.From(message, admitted.Sender.Name, attachedTo.GetValueOrDefault(i) ?? []), true, SendError.None);
             }
             else
@@ -220,7 +218,8 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
 
     /// <summary>
     /// What a batch's write did: each conversation's newest seq after it (a deleted one missing), and the drafts whose
-    /// senders may send there (by draft id; the others are refused), with the stored message a draft repeats.
+    /// senders may send there (by draft id; the others are refused), with the stored message a draft repeats. The
+    /// stored drafts have their seqs and recipients.
     /// </summary>
     private sealed record Written(Dictionary<Guid, long> LastSeqs, Dictionary<Guid, Admitted> Admitted);
 
@@ -233,24 +232,22 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
     /// </summary>
     private sealed class SeqPlan
     {
+        private readonly Dictionary<Guid, int> countOf;
         private readonly List<(Message Message, int FromEnd)> messages = [];
 
-        public required Dictionary<Guid, int> CountOf { get; init; }
-
-        public static SeqPlan Of(IEnumerable<Message> inBatchOrder)
+        public SeqPlan(IEnumerable<Message> inBatchOrder)
         {
             var ordered = inBatchOrder.ToList();
-            var plan = new SeqPlan { CountOf = ordered.CountBy(m => m.ChatroomId).ToDictionary() };
+            countOf = ordered.CountBy(m => m.ChatroomId).ToDictionary();
             var taken = new Dictionary<Guid, int>();
             foreach (var message in ordered)
             {
                 var k = taken[message.ChatroomId] = taken.GetValueOrDefault(message.ChatroomId) + 1;
-                plan.messages.Add((message, plan.CountOf[message.ChatroomId] - k));
+                messages.Add((message, countOf[message.ChatroomId] - k));
             }
-            return plan;
         }
 
-        public IEnumerable<SeqClaim> Claims => CountOf.Select(c => new SeqClaim(c.Key, c.Value));
+        public IEnumerable<SeqClaim> Claims => countOf.Select(c => new SeqClaim(c.Key, c.Value));
 
         public IEnumerable<ReadMove> Reads => messages.GroupBy(m => (m.Message.ChatroomId, m.Message.SenderId))
             .Select(g => new ReadMove(g.Key.ChatroomId, g.Key.SenderId, g.Min(m => m.FromEnd)));
@@ -340,9 +337,17 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
             UNION ALL
             SELECT id, FALSE, NULL, original_id, sender_name, recipient_id FROM admitted
             """).ToListAsync(ct);
-        return new Written(
+        var written = new Written(
             rows.Where(r => r.IsRoom).ToDictionary(r => r.Id, r => r.LastSeq!.Value),
             rows.Where(r => !r.IsRoom).ToDictionary(r => r.Id, r => new Admitted(new Sender(r.SenderName!, r.RecipientId), r.OriginalId)));
+        // The statement numbered the admitted drafts that repeat nothing: the same rule, over the same drafts in the same order.
+        var stored = drafts.Where(d => written.Admitted.GetValueOrDefault(d.Id) is { OriginalId: null }).ToList();
+        new SeqPlan(stored).Assign(written.LastSeqs);
+        foreach (var draft in stored)
+        {
+            draft.RecipientId = written.Admitted[draft.Id].Sender.PartnerId;
+        }
+        return written;
     }
 
     /// <param name="Id">A conversation's id (<paramref name="IsRoom"/>, with its newest seq) or an admitted draft's.</param>
@@ -356,7 +361,7 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
     {
         db.Database.AutoSavepointsEnabled = false; // a failure rolls the whole batch back
         await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(ct) : null;
-        var plan = SeqPlan.Of(drafts);
+        var plan = new SeqPlan(drafts);
         var lastSeqs = await seqs.ClaimAsync([.. plan.Claims], [.. plan.Reads], now, ct);
         plan.Assign(lastSeqs);
         db.Messages.AddRange(drafts.Where(d => lastSeqs.ContainsKey(d.ChatroomId)));
