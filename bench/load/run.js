@@ -223,7 +223,7 @@ async function broadcastRun(target, spec) {
     if (senders.every((s) => s.inflight === 0) && deliveries >= want()) break;
     await L.sleep(50);
   }
-  const res = meter.stop();
+  const res = await meter.stop();
   const gaps = gapsBefore === null ? null : gapFills() - gapsBefore;
   const drainS = (L.now() - tStop) / 1000;
 
@@ -431,7 +431,7 @@ const scenarios = {
           bytes += body.length;
           if (i === 0) { const j = JSON.parse(body); items = Array.isArray(j) ? j.length : j.items.length; }
         }
-        const res = meter.stop();
+        const res = await meter.stop();
         runs[q].push({ latency_ms: L.summary(lat), items, avg_bytes: bytes / F_SAMPLES, server_cpu_s: TARGET_GROUPS.slicechat.reduce((a, g) => a + res.cpu_s[g], 0), resources: res });
         log(`f: ${q} p50 ${fmt(runs[q].at(-1).latency_ms.p50)} ms p99 ${fmt(runs[q].at(-1).latency_ms.p99)} ms (${items} items)`);
       }
@@ -455,7 +455,7 @@ async function restRun(clients, rooms, durationS = DURATION) {
     }
   }));
   const wall = (L.now() - t0) / 1000;
-  const res = meter.stop();
+  const res = await meter.stop();
   const cpu = TARGET_GROUPS.slicechat.reduce((a, g) => a + res.cpu_s[g], 0);
   return { per_s: ok / wall, ok, failed, latency_ms: L.summary(lat), server_cpu_s: cpu, cpu_us_per_op: ok ? (cpu / ok) * 1e6 : null, resources: res };
 }
@@ -467,8 +467,8 @@ function pgbenchRun(script) {
     let out = ''; let err = '';
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { err += d; });
-    p.on('close', (code) => {
-      const res = meter.stop();
+    p.on('close', async (code) => {
+      const res = await meter.stop();
       if (code !== 0) { reject(new Error(`pgbench ${code}: ${err}`)); return; }
       const tps = Number((/tps = ([\d.]+)/.exec(out) || [])[1]);
       const avg = Number((/latency average = ([\d.]+) ms/.exec(out) || [])[1]);
