@@ -56,6 +56,16 @@ public sealed partial class ConversationFeed
     // Sockets that were sent their user's member.joined as they attached: the same event over the bus is not sent to them again.
     private HashSet<SocketConnection>? greeted;
 
+    // What lets an attach vouch for the membership check its socket passed before attaching (see Add): when this feed
+    // subscribed, when it last may have missed events (the bus link came back, a live event was dropped), and when it
+    // last handled each user's member.left and a chatroom.deleted. Departures older than DepartureMemory are forgotten;
+    // a check older than that is not vouched for.
+    private static readonly TimeSpan DepartureMemory = TimeSpan.FromMinutes(1);
+    private long subscribedAt = long.MaxValue;
+    private long missedAt = long.MinValue;
+    private Dictionary<Guid, long>? departedAt;
+    private long deletedAt = long.MinValue;
+
     public ConversationFeed(Guid chatroomId, ConversationFeeds owner, IMessageBus bus, ChannelNames channels, IServiceScopeFactory scopes,
         LimitsOptions limits, AppMetrics metrics, TimeProvider time, ILogger logger)
     {
@@ -78,7 +88,7 @@ public sealed partial class ConversationFeed
 
     private abstract record Work;
     private sealed record Live(ReadOnlyMemory<byte> Frame) : Work;
-    private sealed record Attach(SocketConnection Socket, long? AfterSeq, ReadOnlyMemory<byte>? Joined, TaskCompletionSource Attached) : Work;
+    private sealed record Attach(SocketConnection Socket, long? AfterSeq, ReadOnlyMemory<byte>? Joined, long? CheckedAt, TaskCompletionSource<bool> Attached) : Work;
     private sealed record Detach(SocketConnection Socket) : Work;
     private sealed record Sync(SocketConnection Socket, long AfterSeq) : Work;
     private sealed record CatchUp : Work;
@@ -92,11 +102,18 @@ public sealed partial class ConversationFeed
 
     /// <param name="afterSeq">Replay to this socket what came after it (a conversation just joined); null = from now on.</param>
     /// <param name="joined">Its user's own member.joined: sent first, and not again when it arrives over the bus.</param>
-    /// <returns>Completes once the socket receives the conversation's events (the feed is subscribed).</returns>
-    public Task Add(SocketConnection socket, long? afterSeq, ReadOnlyMemory<byte>? joined)
+    /// <param name="checkedAt">When (<see cref="TimeProvider.GetTimestamp"/>) the database said the socket's user is a member,
+    /// just before the socket attaches.</param>
+    /// <returns>
+    /// Completes once the socket receives the conversation's events (the feed is subscribed): true when the feed vouches
+    /// that no departure of the user can have come between <paramref name="checkedAt"/> and the attach (it had every event
+    /// since before the check, and none of them was the user's member.left or the room's deletion); false when the
+    /// membership must be checked again (a removal may have been published before the feed had the socket).
+    /// </returns>
+    public Task<bool> Add(SocketConnection socket, long? afterSeq, ReadOnlyMemory<byte>? joined, long? checkedAt)
     {
-        var attached = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        inbox.Writer.TryWrite(new Attach(socket, afterSeq, joined, attached));
+        var attached = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        inbox.Writer.TryWrite(new Attach(socket, afterSeq, joined, checkedAt, attached));
         return attached.Task;
     }
 
@@ -111,7 +128,22 @@ public sealed partial class ConversationFeed
     }
 
     /// <summary>Reload what may have been missed (the bus link came back).</summary>
-    public void RequestCatchUp() => inbox.Writer.TryWrite(new CatchUp());
+    public void RequestCatchUp()
+    {
+        MissedEvents();
+        inbox.Writer.TryWrite(new CatchUp());
+    }
+
+    /// <summary>Events may have been lost until now: no check from before now is vouched for.</summary>
+    private void MissedEvents()
+    {
+        var now = time.GetTimestamp();
+        var seen = Volatile.Read(ref missedAt);
+        while (seen < now && Interlocked.CompareExchange(ref missedAt, now, seen) is var was && was != seen)
+        {
+            seen = was;
+        }
+    }
 
     /// <summary>No socket follows the conversation any more: finish the queued work (or stop starting) and unsubscribe.</summary>
     public void Complete()
@@ -135,6 +167,7 @@ public sealed partial class ConversationFeed
         {
             return;
         }
+        MissedEvents();
         if (Interlocked.Exchange(ref overflowed, 1) == 0)
         {
             metrics.FeedOverflowed();
@@ -169,6 +202,7 @@ public sealed partial class ConversationFeed
         await Task.Yield();
         // Subscribe before reading the newest seq: whatever is committed later is then also published to us.
         var subscription = await bus.SubscribeAsync(channel, OnPublished);
+        Volatile.Write(ref subscribedAt, time.GetTimestamp());
         try
         {
             if (await ReadLastSeqAsync() is not { } newest)
@@ -239,7 +273,7 @@ public sealed partial class ConversationFeed
                 break;
             case Attach attach:
                 sockets[attach.Socket] = lastSeq + 1;
-                attach.Attached.TrySetResult();
+                attach.Attached.TrySetResult(Vouches(attach.Socket.UserId, attach.CheckedAt));
                 if (attach.Joined is { } joined)
                 {
                     attach.Socket.Enqueue(joined);
@@ -358,10 +392,12 @@ public sealed partial class ConversationFeed
         switch (header.Type)
         {
             case ChatEvents.MemberLeft when header.UserId is { } userId:
+                Departed(userId);
                 Deliver(frame, ephemeral: false);
                 await DropIfGoneAsync(userId);
                 break;
             case ChatEvents.ChatroomDeleted:
+                deletedAt = time.GetTimestamp();
                 Deliver(frame, ephemeral: false);
                 foreach (var socket in sockets.Keys.ToList())
                 {
@@ -453,6 +489,30 @@ public sealed partial class ConversationFeed
         gapTimer ??= time.CreateTimer(static feed => ((ConversationFeed)feed!).inbox.Writer.TryWrite(GapExpired.First), this,
             Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         gapTimer.Change(gapWait, Timeout.InfiniteTimeSpan);
+    }
+
+    private bool Vouches(Guid userId, long? checkedAt)
+    {
+        if (checkedAt is not { } at || time.GetElapsedTime(at) > DepartureMemory
+            || Volatile.Read(ref subscribedAt) > at || Volatile.Read(ref missedAt) >= at || deletedAt >= at)
+        {
+            return false;
+        }
+        return departedAt is null || !departedAt.TryGetValue(userId, out var departed) || departed < at;
+    }
+
+    private void Departed(Guid userId)
+    {
+        var now = time.GetTimestamp();
+        departedAt ??= [];
+        if (departedAt.Count >= 256)
+        {
+            foreach (var user in departedAt.Where(d => time.GetElapsedTime(d.Value, now) > DepartureMemory).Select(d => d.Key).ToList())
+            {
+                departedAt.Remove(user);
+            }
+        }
+        departedAt[userId] = now;
     }
 
     /// <summary>Re-checked: the user may have joined again before their member.left was handled.</summary>

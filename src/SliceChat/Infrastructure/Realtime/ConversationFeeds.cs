@@ -41,24 +41,26 @@ public sealed class ConversationFeeds
 
     /// <param name="afterSeq">Replay what came after it to this socket (a conversation just joined); null = from now on.</param>
     /// <param name="joined">The user's own member.joined, sent to this socket first (and not again when it comes over the bus).</param>
-    /// <returns>Completes once the socket receives the conversation's events.</returns>
-    public Task Follow(SocketConnection socket, Guid chatroomId, long? afterSeq, ReadOnlyMemory<byte>? joined = null)
+    /// <param name="checkedAt">When the database said the user is a member (<see cref="ConversationFeed.Add"/>); null: not checked.</param>
+    /// <returns>Completes once the socket receives the conversation's events: false when its membership must be checked
+    /// again now that it does (<see cref="ConversationFeed.Add"/>).</returns>
+    public Task<bool> Follow(SocketConnection socket, Guid chatroomId, long? afterSeq, long? checkedAt, ReadOnlyMemory<byte>? joined = null)
     {
         // Under the lock, so a follow and an unfollow of one socket reach the feed in the order they happened.
         lock (gate)
         {
             if (socket.IsClosing || !socket.Following.TryAdd(chatroomId, 0))
             {
-                return Task.CompletedTask;
+                return Task.FromResult(true); // nothing attached now (closing, or the socket's first follow checks)
             }
             if (feeds.TryGetValue(chatroomId, out var entry))
             {
                 feeds[chatroomId] = (entry.Feed, entry.Followers + 1);
-                return entry.Feed.Add(socket, afterSeq, joined);
+                return entry.Feed.Add(socket, afterSeq, joined, checkedAt);
             }
             var feed = new ConversationFeed(chatroomId, this, bus, channels, scopes, limits.Value, metrics, time, logger);
             feeds[chatroomId] = (feed, 1);
-            return feed.Add(socket, afterSeq, joined);
+            return feed.Add(socket, afterSeq, joined, checkedAt);
         }
     }
 

@@ -22,6 +22,7 @@ public sealed partial class ConversationFollower(
     ChannelNames channels,
     IServiceScopeFactory scopes,
     IOptions<LimitsOptions> limits,
+    TimeProvider time,
     ILogger<ConversationFollower> logger) : IAsyncDisposable
 {
     private IAsyncDisposable? joins;
@@ -29,29 +30,33 @@ public sealed partial class ConversationFollower(
     public Guid UserId => socket.UserId;
 
     /// <summary>Completes once the socket receives its conversations' events; times out after <c>Limits:SocketFollowTimeoutSeconds</c>.</summary>
-    public async Task FollowAsync()
+    /// <param name="roomCheckedAt">A room socket's: when (<see cref="TimeProvider.GetTimestamp"/>) its membership was checked before the upgrade.</param>
+    public async Task FollowAsync(long? roomCheckedAt)
     {
-        var conversations = new List<Task>();
+        var conversations = new List<(Guid ChatroomId, Task<bool> Vouched)>();
         if (socket.Scope == SocketScope.User)
         {
             // Subscribed before reading the memberships, so a join in between is not missed; and registered
             // before subscribing, so a subscription that only becomes live later re-reads them.
             userSockets.Add(this);
             joins = await bus.SubscribeAsync(channels.User(socket.UserId), OnJoined);
-            conversations.AddRange((await userSockets.MembershipsAsync(socket.UserId)).Select(m => feeds.Follow(socket, m.ChatroomId, afterSeq: null)));
+            var checkedAt = time.GetTimestamp();
+            conversations.AddRange((await userSockets.MembershipsAsync(socket.UserId))
+                .Select(m => (m.ChatroomId, feeds.Follow(socket, m.ChatroomId, afterSeq: null, checkedAt))));
         }
         else
         {
-            conversations.Add(feeds.Follow(socket, socket.RoomId!.Value, afterSeq: null));
+            conversations.Add((socket.RoomId!.Value, feeds.Follow(socket, socket.RoomId!.Value, afterSeq: null, roomCheckedAt)));
         }
-        await Task.WhenAll(conversations).WaitAsync(TimeSpan.FromSeconds(limits.Value.SocketFollowTimeoutSeconds), socket.Aborted);
-        await DropGoneAsync([.. socket.Following.Keys]);
+        await Task.WhenAll(conversations.Select(c => c.Vouched)).WaitAsync(TimeSpan.FromSeconds(limits.Value.SocketFollowTimeoutSeconds), socket.Aborted);
+        await DropGoneAsync([.. conversations.Where(c => !c.Vouched.Result).Select(c => c.ChatroomId)]);
     }
 
     /// <summary>
-    /// Checked in the database once the socket is attached: a removal committed before that point may have
-    /// sent its member.left before the feed had the socket, so only this check sees it. A room socket closes
-    /// (4403); a user socket stops following. A removal after it reaches the feed as an event.
+    /// Checked in the database once the socket is attached, where its feed cannot vouch for the check before: a
+    /// removal committed after that check may have sent its member.left before the feed had the socket, so only
+    /// this check sees it. A room socket closes (4403); a user socket stops following. A removal after it reaches
+    /// the feed as an event.
     /// </summary>
     public async Task DropGoneAsync(IReadOnlyCollection<Guid> chatroomIds)
     {
@@ -88,7 +93,7 @@ public sealed partial class ConversationFollower(
     {
         foreach (var membership in memberships.Where(m => !socket.Following.ContainsKey(m.ChatroomId)))
         {
-            _ = feeds.Follow(socket, membership.ChatroomId, membership.LastReadSeq);
+            _ = feeds.Follow(socket, membership.ChatroomId, membership.LastReadSeq, checkedAt: null);
         }
     }
 
@@ -109,12 +114,15 @@ public sealed partial class ConversationFollower(
     {
         try
         {
+            var checkedAt = time.GetTimestamp();
             if ((await MemberOfAsync([follow.ChatroomId])).Count == 0)
             {
                 return;
             }
-            await feeds.Follow(socket, follow.ChatroomId, follow.AfterSeq, ChatEvents.Frame(ChatEvents.MemberJoined, follow.Joined));
-            await DropGoneAsync([follow.ChatroomId]);
+            if (!await feeds.Follow(socket, follow.ChatroomId, follow.AfterSeq, checkedAt, ChatEvents.Frame(ChatEvents.MemberJoined, follow.Joined)))
+            {
+                await DropGoneAsync([follow.ChatroomId]);
+            }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -27,7 +27,7 @@ public sealed record Request : CallerRequest
 /// The WebSocket endpoints: a GET that accepts the upgrade. Everything that can refuse a socket (token, room
 /// visibility, membership, the user's <c>Limits:SocketsPerUser</c>) answers before the upgrade, as plain HTTP problem details.
 /// </summary>
-public sealed class Endpoint(IServiceScopeFactory scopes, SocketSlots slots) : Endpoint<Request, Results<EmptyHttpResult, ProblemHttpResult>>
+public sealed class Endpoint(IServiceScopeFactory scopes, SocketSlots slots, TimeProvider time) : Endpoint<Request, Results<EmptyHttpResult, ProblemHttpResult>>
 {
     public override void Configure()
     {
@@ -45,8 +45,10 @@ public sealed class Endpoint(IServiceScopeFactory scopes, SocketSlots slots) : E
         {
             return Problems.BadRequest("This endpoint only speaks WebSocket.");
         }
+        long? checkedAt = null;
         if (request.ChatroomId is { } chatroomId)
         {
+            checkedAt = time.GetTimestamp();
             // In a scope of its own: the request's scope lives as long as the socket, and would keep a DbContext per socket.
             await using var scope = scopes.CreateAsyncScope();
             var room = await scope.ServiceProvider.GetRequiredService<ChatroomAccess>().FindAsync(chatroomId, request.CallerId, ct);
@@ -67,7 +69,7 @@ public sealed class Endpoint(IServiceScopeFactory scopes, SocketSlots slots) : E
         using var session = ActivatorUtilities.CreateInstance<SocketSession>(HttpContext.RequestServices);
         await session.RunAsync(HttpContext, new CurrentUser(request.CallerId, request.Username, request.SessionId),
             DateTimeOffset.FromUnixTimeSeconds(request.ExpiresAt),
-            request.ChatroomId is null ? SocketScope.User : SocketScope.Room, request.ChatroomId, slot);
+            request.ChatroomId is null ? SocketScope.User : SocketScope.Room, request.ChatroomId, checkedAt, slot);
         return TypedResults.Empty;
     }
 }

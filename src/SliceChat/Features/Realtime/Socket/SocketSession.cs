@@ -25,8 +25,9 @@ public sealed partial class SocketSession(
 {
     private SocketConnection connection = null!;
 
+    /// <param name="roomCheckedAt">A room socket's: when its membership was checked (<see cref="ConversationFollower.FollowAsync"/>).</param>
     /// <param name="slot">The socket's place in its user's <c>Limits:SocketsPerUser</c>, freed as soon as the socket closes.</param>
-    public async Task RunAsync(HttpContext http, CurrentUser caller, DateTimeOffset expiresAt, SocketScope scope, Guid? roomId, SocketSlot slot)
+    public async Task RunAsync(HttpContext http, CurrentUser caller, DateTimeOffset expiresAt, SocketScope scope, Guid? roomId, long? roomCheckedAt, SocketSlot slot)
     {
         var options = limits.Value;
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
@@ -46,7 +47,7 @@ public sealed partial class SocketSession(
         var writer = connection.RunWriterAsync(ready.Task);
         try
         {
-            await OpenAsync(follower);
+            await OpenAsync(follower, roomCheckedAt);
             ready.TrySetResult();
             await receiver.RunAsync(dispatcher.DispatchAsync);
         }
@@ -70,9 +71,9 @@ public sealed partial class SocketSession(
 
     public void Dispose() => connection?.Dispose();
 
-    private async Task OpenAsync(ConversationFollower follower)
+    private async Task OpenAsync(ConversationFollower follower, long? roomCheckedAt)
     {
-        await follower.FollowAsync();
+        await follower.FollowAsync(roomCheckedAt);
         // A revocation that landed between the handshake and the registration would be missed otherwise.
         if (!await revocation.IsActiveAsync(connection.SessionId, connection.UserId, connection.Aborted))
         {
