@@ -1,6 +1,7 @@
 // What a socket costs the server: `bash bench/run.sh idle-sockets [count]` (default 3,000).
 // One app instance on a real Kestrel port; the client sockets live in a child process (this same
 // program, `idle-clients`), so that only the server's memory is in the numbers.
+//   0. opens: sockets opened per second and the server's CPU per open (this process: the server alone);
 //   1. idle: GC heap (live bytes after a full collection) and working set, before and after opening
 //      `count` room sockets that have had their ready frame, divided by `count`;
 //   2. per delivery: bytes the server allocates per message.created with `count` sockets in the room,
@@ -65,8 +66,12 @@ internal static class IdleSockets
         }
 
         var (heapBefore, setBefore) = Measure();
+        var cpuBefore = ProcessorTime();
+        var opening = Stopwatch.StartNew();
         using var clients = Clients(url, count);
         await clients.ExpectAsync("ready");
+        var openSeconds = opening.Elapsed.TotalSeconds;
+        var openCpu = ProcessorTime() - cpuBefore;
         while (registry.Sockets.Count < count)
         {
             await Task.Delay(50);
@@ -90,6 +95,8 @@ internal static class IdleSockets
         clients.Send("exit");
         await clients.Process.WaitForExitAsync();
 
+        Console.WriteLine($"opens: {count / openSeconds:0}/s (64 at once, the client process starting included); " +
+            $"server CPU per open {openCpu.TotalMicroseconds / count:0} µs");
         Console.WriteLine($"idle sockets: {count}; GC heap {(heapAfter - heapBefore) / (double)count:0} B/socket; " +
             $"working set {(setAfter - setBefore) / (double)count:0} B/socket; " +
             $"allocated per delivery {(allocatedMany - allocatedOne) / (double)Messages / (count - 1):0.0} B " +
@@ -105,6 +112,12 @@ internal static class IdleSockets
         }
         using var self = Process.GetCurrentProcess();
         return (GC.GetTotalMemory(forceFullCollection: true), self.WorkingSet64);
+    }
+
+    private static TimeSpan ProcessorTime()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
     }
 
     private static async Task<long> AllocatedAsync(Func<Task> action)
