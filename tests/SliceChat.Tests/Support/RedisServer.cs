@@ -4,7 +4,7 @@ using System.Net.Sockets;
 
 namespace SliceChat.Tests.Support;
 
-/// <summary>A Redis server of the test's own, to stop and restart under a running app.</summary>
+/// <summary>A Redis server of the test's own, to stop and restart (or freeze and thaw) under a running app.</summary>
 public sealed class RedisServer : IDisposable
 {
     private Process? process;
@@ -58,6 +58,19 @@ public sealed class RedisServer : IDisposable
         }
         process?.Dispose();
         process = null;
+    }
+
+    /// <summary>Freezes the server (SIGSTOP): connections stay open, commands wait unanswered, the data is kept.</summary>
+    public void Pause() => Signal("STOP");
+
+    /// <summary>Thaws a paused server: it answers what waited, in order.</summary>
+    public void Resume() => Signal("CONT");
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", $"-{signal} {process!.Id}");
+        kill.WaitForExit();
+        kill.ExitCode.ShouldBe(0);
     }
 
     public void Dispose() => Stop();

@@ -16,7 +16,8 @@ namespace SliceChat.Infrastructure.Realtime;
 /// <c>Presence:TimeoutSeconds</c>, whichever is shorter), so the sockets of an instance that died stop counting after that, and the instance that next
 /// finds such a user without live slots takes them offline. This instance also counts its own slots, which is the
 /// whole count without Redis and the fallback while Redis is down or slow (the pattern of <see cref="RateLimits"/>);
-/// slots taken meanwhile reach Redis at the next renewal.
+/// slots taken meanwhile reach Redis at the next renewal, and those freed meanwhile leave it then (or at once when their
+/// user's next claim is refused).
 /// Every script decides a user's change of status atomically, so each change is raised (<see cref="Changed"/>) by
 /// exactly one instance. Not a rate limit: <c>Limits:RateLimitingEnabled</c> does not turn it off.
 /// </summary>
@@ -122,6 +123,10 @@ public sealed class SocketSlots : IHostedService, IDisposable
     private readonly Channel<(string SlotId, Guid UserId, TaskCompletionSource Done)> releases =
         Channel.CreateUnbounded<(string, Guid, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
     private int renewing;
+    // Releases Redis did not take (down, slow, or left alone after a failure): tried again when a claim of their user is
+    // refused and at every renewal, so a user whose sockets closed meanwhile is neither refused for them nor shown online
+    // until the slots expire. Forgotten once the slots have expired by themselves.
+    private readonly List<(string SlotId, Guid UserId, long FailedAt)> unsettled = [];
 
     public SocketSlots(IOptions<LimitsOptions> options, IOptions<PresenceOptions> presence, ChannelNames names, TimeProvider time, GuardedRedis redis)
     {
@@ -158,9 +163,12 @@ public sealed class SocketSlots : IHostedService, IDisposable
             localSlots[slot.Id] = userId;
             cameOnlineHere = count == 0;
         }
-        var claimed = await redis.TryAsync(db => db.ScriptEvaluateAsync(Claim, [names.SocketSlots(userId), names.OnlineUsers],
-            [slot.Id.ToString("N"), lifetimeMilliseconds, cap, userId.ToString("N")]), "socket-slot command");
-        switch (claimed is null ? (long?)null : (long)claimed)
+        var claimed = await ClaimAsync(slot);
+        if (claimed is 0 && await SettleUnsettledAsync(userId))
+        {
+            claimed = await ClaimAsync(slot); // the user's count in Redis held sockets that had closed
+        }
+        switch (claimed)
         {
             case 0:
                 ReleaseLocally(slot);
@@ -175,6 +183,13 @@ public sealed class SocketSlots : IHostedService, IDisposable
         return slot;
     }
 
+    private async Task<long?> ClaimAsync(SocketSlot slot)
+    {
+        var claimed = await redis.TryAsync(db => db.ScriptEvaluateAsync(Claim, [names.SocketSlots(slot.UserId), names.OnlineUsers],
+            [slot.Id.ToString("N"), lifetimeMilliseconds, cap, slot.UserId.ToString("N")]), "socket-slot command");
+        return claimed is null ? null : (long)claimed;
+    }
+
     internal async Task ReleaseAsync(SocketSlot slot)
     {
         var wentOfflineHere = ReleaseLocally(slot);
@@ -186,11 +201,10 @@ public sealed class SocketSlots : IHostedService, IDisposable
             }
             return;
         }
-        // A failure leaves the slot to expire in Redis, and its user to a later sweep.
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!releases.Writer.TryWrite((slot.Id.ToString("N"), slot.UserId, done)))
         {
-            await SettleAsync([(slot.Id.ToString("N"), slot.UserId)]); // disposed: no release loop
+            await SettleAsync([(slot.Id.ToString("N"), slot.UserId)]); // disposed: no release loop (and no retry)
             return;
         }
         await done.Task;
@@ -207,7 +221,15 @@ public sealed class SocketSlots : IHostedService, IDisposable
             }
             try
             {
-                await SettleAsync([.. batch.Select(r => (r.SlotId, r.UserId))]);
+                var slots = batch.Select(r => (r.SlotId, r.UserId)).ToList();
+                if (!await SettleAsync(slots))
+                {
+                    var now = time.GetTimestamp();
+                    lock (gate)
+                    {
+                        unsettled.AddRange(slots.Select(s => (s.SlotId, s.UserId, now)));
+                    }
+                }
                 batch.ForEach(r => r.Done.TrySetResult());
             }
             catch (Exception e)
@@ -218,15 +240,45 @@ public sealed class SocketSlots : IHostedService, IDisposable
         }
     }
 
-    /// <summary>Runs <see cref="Release"/>: each user goes offline when no live slot of theirs is left.</summary>
-    private async Task SettleAsync(IReadOnlyList<(string SlotId, Guid UserId)> slots)
+    /// <summary>Tries the releases Redis did not take again: those of <paramref name="userId"/>, or all; true when any were settled now.</summary>
+    private async Task<bool> SettleUnsettledAsync(Guid? userId)
+    {
+        List<(string SlotId, Guid UserId, long FailedAt)> due;
+        lock (gate)
+        {
+            if (unsettled.Count == 0)
+            {
+                return false;
+            }
+            unsettled.RemoveAll(u => time.GetElapsedTime(u.FailedAt).TotalMilliseconds > lifetimeMilliseconds); // expired in Redis
+            due = [.. unsettled.Where(u => userId is null || u.UserId == userId)];
+            unsettled.RemoveAll(u => userId is null || u.UserId == userId);
+        }
+        var settled = false;
+        foreach (var chunk in due.Chunk(ScriptBatch))
+        {
+            if (await SettleAsync([.. chunk.Select(u => (u.SlotId, u.UserId))]))
+            {
+                settled = true;
+                continue;
+            }
+            lock (gate)
+            {
+                unsettled.AddRange(chunk);
+            }
+        }
+        return settled;
+    }
+
+    /// <summary>Runs <see cref="Release"/>: each user goes offline when no live slot of theirs is left. False when Redis did not answer.</summary>
+    private async Task<bool> SettleAsync(IReadOnlyList<(string SlotId, Guid UserId)> slots)
     {
         var released = await redis.TryAsync(db => db.ScriptEvaluateAsync(Release,
             [names.OnlineUsers, names.LastSeen, .. slots.Select(s => (RedisKey)names.SocketSlots(s.UserId))],
             [.. slots.SelectMany(s => new RedisValue[] { s.SlotId, s.UserId.ToString("N") })]), "socket-slot command");
         if (released is null)
         {
-            return;
+            return false;
         }
         var results = (RedisResult[])released!;
         var at = DateTimeOffset.FromUnixTimeMilliseconds((long)results[0]);
@@ -234,6 +286,7 @@ public sealed class SocketSlots : IHostedService, IDisposable
         {
             Raise(Guid.ParseExact((string)user!, "N"), online: false, at);
         }
+        return true;
     }
 
     /// <returns>Whether this was the user's last slot on this instance.</returns>
@@ -292,7 +345,8 @@ public sealed class SocketSlots : IHostedService, IDisposable
 
     /// <summary>
     /// Renews every slot of this instance's open sockets in Redis (and adds those taken while it was down), a batch per
-    /// script, then takes offline the users whose slots nobody renewed (their instance died).
+    /// script, frees those Redis missed the release of, then takes offline the users whose slots nobody renewed (their
+    /// instance died).
     /// </summary>
     private async Task RenewAllAsync()
     {
@@ -308,6 +362,7 @@ public sealed class SocketSlots : IHostedService, IDisposable
                 slots = localSlots.Select(s => new SocketSlot(this, s.Key, s.Value)).ToList();
             }
             await Task.WhenAll(slots.Chunk(ScriptBatch).Select(RenewAsync));
+            await SettleUnsettledAsync(userId: null); // after the renewal: a user who reconnected meanwhile stays online
             await SweepAsync();
         }
         finally
