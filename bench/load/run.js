@@ -134,6 +134,7 @@ async function broadcastRun(target, spec) {
   }));
   const base = target === 'slicechat' ? await Promise.all(rooms.map((r) => lastSeq(r.id, r.members[0].token))) : null;
   const rssBefore = memory ? sumRss(APP_GROUPS[target]) : 0;
+  meter.start();
   const tOpen = L.now();
   const conns = await L.pool(plan, 64, async (p) => {
     const room = rooms[p.ri];
@@ -176,6 +177,8 @@ async function broadcastRun(target, spec) {
     return s;
   });
   const openS = (L.now() - tOpen) / 1000;
+  const opened = await meter.stop();
+  const openCpuUs = (TARGET_GROUPS[target].reduce((a, g) => a + opened.cpu_s[g], 0) / conns.length) * 1e6;
   let rssPerSocketKb = null;
   if (memory) {
     await L.sleep(3000);
@@ -249,7 +252,7 @@ async function broadcastRun(target, spec) {
     deliveries: unique, expected, loss: Math.max(0, expected - unique), duplicates: dups, reordered: reorders, gap_fills: gaps,
     deliveries_per_s: unique / activeS, send_s: (tStop - t0) / 1000, drain_s: drainS,
     latency_ms: L.summary(lat), ack_ms: L.summary(ackLat),
-    open_s: openS, opens_per_s: conns.length / openS, rss_per_idle_socket_kb: rssPerSocketKb,
+    open_s: openS, opens_per_s: conns.length / openS, open_cpu_us_per_socket: openCpuUs, open_resources: opened, rss_per_idle_socket_kb: rssPerSocketKb,
     server_cpu_s: serverCpu, cpu_us_per_delivery: unique ? (serverCpu / unique) * 1e6 : null,
     server_peak_rss_mb: TARGET_GROUPS[target].reduce((a, g) => a + res.peak_rss_mb[g], 0),
     resources: res,
@@ -515,7 +518,7 @@ function markdown() {
   };
   if (s.a) bcast('a: 10×20, 2 senders×8 in flight', s.a.runs, [['send ack p99 (ms)', 'ack_ms.p99']]);
   if (s.b) bcast('b: 10×20, 1 sender×20 msg/s', s.b.runs);
-  if (s.c) bcast(`c: ${s.c.sockets} sockets, 1 room`, s.c.runs, [['socket opens/s', 'opens_per_s'], ['app RSS per idle socket (KB)', 'rss_per_idle_socket_kb']]);
+  if (s.c) bcast(`c: ${s.c.sockets} sockets, 1 room`, s.c.runs, [['socket opens/s', 'opens_per_s'], ['server CPU µs per socket open', 'open_cpu_us_per_socket'], ['app RSS per idle socket (KB)', 'rss_per_idle_socket_kb']]);
   if (s.e) for (const size of Object.keys(s.e)) bcast(`e: room of ${size}, ${results.config.E_RATE} msg/s`, s.e[size].runs);
   const lines = [];
   lines.push('| scenario | metric | SliceChat | peer | SliceChat/peer |', '|---|---|---:|---:|---:|', ...rows);
@@ -634,7 +637,11 @@ room's \`seq\` (SliceChat) or each sender's counter (peer). Gap fills are the ti
 feed read the database for a seq that had not come over Redis within \`Limits:GapWaitMilliseconds\`
 (counted in the instances' logs). Server CPU is the CPU time of the
 target's processes (SliceChat: both app instances, Redis and PostgreSQL with all backends; peer: both
-peer instances and Redis) from /proc/<pid>/stat; peak RSS from /proc/<pid>/status (for PostgreSQL the sum of the PSS of the postmaster and its backends, from smaps_rollup, so shared buffers count once), sampled every 250 ms.
+peer instances and Redis) from /proc/<pid>/stat, over the sends and their delivery; the CPU per socket open is the same
+sum over the opening of the sockets (64 at once; SliceChat: the room socket's handshake up to its \`ready\`, peer: connect
+and join the room), divided by the sockets. Peak RSS from /proc/<pid>/status (for PostgreSQL the sum of the PSS of the
+postmaster and its backends, from smaps_rollup, so shared buffers count once), sampled every 250 ms on a thread of the
+load generator's own, so that the sampling never holds up its receivers.
 
 ${md}
 `;
