@@ -118,7 +118,7 @@ class ProcMeter {
     // Sampled on a thread of its own: reading smaps_rollup of PostgreSQL's backends takes tens of
     // milliseconds, which on this thread stalled the receivers' event loop and showed up in every
     // target's latency percentiles.
-    this.sampler = new Worker(path.join(__dirname, 'rss-sampler.js'), { workerData: { groups: this.groups, intervalMs: 250 } });
+    this.sampler = new Worker(path.join(__dirname, 'rss-sampler.js'), { workerData: { groups: this.groups, intervalMs: 250, treeEvery: 8 } });
   }
   async stop() {
     const wall = (now() - this.t0) / 1000;

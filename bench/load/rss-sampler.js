@@ -1,14 +1,22 @@
 // The load generator's memory sampler (a worker thread of lib.js' ProcMeter): the peak RSS of every
-// process group, sampled every intervalMs until the parent asks for the peaks.
+// process group, sampled every intervalMs until the parent asks for the peaks. Tree groups (PostgreSQL
+// and its backends, read from smaps_rollup at tens of milliseconds a sample) are sampled every
+// treeEvery-th time only, so that the sampling itself takes little of the box.
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const { ProcMeter } = require('./lib');
 
-const meter = new ProcMeter(workerData.groups);
+const { groups, intervalMs, treeEvery } = workerData;
+const meter = new ProcMeter(groups);
 const peak = meter.rssAll();
+let tick = 0;
 const timer = setInterval(() => {
-  for (const [name, kb] of Object.entries(meter.rssAll())) peak[name] = Math.max(peak[name], kb);
-}, workerData.intervalMs);
+  const trees = ++tick % treeEvery === 0;
+  for (const name of Object.keys(groups)) {
+    if (groups[name].tree && !trees) continue;
+    peak[name] = Math.max(peak[name], meter.rssKb(name));
+  }
+}, intervalMs);
 parentPort.once('message', () => {
   clearInterval(timer);
   parentPort.postMessage(peak);
