@@ -57,14 +57,13 @@ public sealed partial class ConversationFeed
     private HashSet<SocketConnection>? greeted;
 
     // What lets an attach vouch for the membership check its socket passed before attaching (see Add): when this feed
-    // subscribed, when it last may have missed events (the bus link came back, a live event was dropped), and when it
-    // last handled each user's member.left and a chatroom.deleted. Departures older than DepartureMemory are forgotten;
-    // a check older than that is not vouched for.
+    // subscribed, until when no check is vouched for (it may have missed events: the bus link came back, a live event
+    // was dropped; or the room was deleted), and when it last handled each user's member.left. Departures older than
+    // DepartureMemory are forgotten; a check older than that is not vouched for.
     private static readonly TimeSpan DepartureMemory = TimeSpan.FromMinutes(1);
     private long subscribedAt = long.MaxValue;
-    private long missedAt = long.MinValue;
+    private long distrustedUntil = long.MinValue;
     private Dictionary<Guid, long>? departedAt;
-    private long deletedAt = long.MinValue;
 
     public ConversationFeed(Guid chatroomId, ConversationFeeds owner, IMessageBus bus, ChannelNames channels, IServiceScopeFactory scopes,
         LimitsOptions limits, AppMetrics metrics, TimeProvider time, ILogger logger)
@@ -130,16 +129,16 @@ public sealed partial class ConversationFeed
     /// <summary>Reload what may have been missed (the bus link came back).</summary>
     public void RequestCatchUp()
     {
-        MissedEvents();
+        DistrustEarlierChecks();
         inbox.Writer.TryWrite(new CatchUp());
     }
 
-    /// <summary>Events may have been lost until now: no check from before now is vouched for.</summary>
-    private void MissedEvents()
+    /// <summary>No check from before now is vouched for (events may have been lost until now, or everyone left).</summary>
+    private void DistrustEarlierChecks()
     {
         var now = time.GetTimestamp();
-        var seen = Volatile.Read(ref missedAt);
-        while (seen < now && Interlocked.CompareExchange(ref missedAt, now, seen) is var was && was != seen)
+        var seen = Volatile.Read(ref distrustedUntil);
+        while (seen < now && Interlocked.CompareExchange(ref distrustedUntil, now, seen) is var was && was != seen)
         {
             seen = was;
         }
@@ -167,7 +166,7 @@ public sealed partial class ConversationFeed
         {
             return;
         }
-        MissedEvents();
+        DistrustEarlierChecks();
         if (Interlocked.Exchange(ref overflowed, 1) == 0)
         {
             metrics.FeedOverflowed();
@@ -397,7 +396,7 @@ public sealed partial class ConversationFeed
                 await DropIfGoneAsync(userId);
                 break;
             case ChatEvents.ChatroomDeleted:
-                deletedAt = time.GetTimestamp();
+                DistrustEarlierChecks();
                 Deliver(frame, ephemeral: false);
                 foreach (var socket in sockets.Keys.ToList())
                 {
@@ -494,7 +493,7 @@ public sealed partial class ConversationFeed
     private bool Vouches(Guid userId, long? checkedAt)
     {
         if (checkedAt is not { } at || time.GetElapsedTime(at) > DepartureMemory
-            || Volatile.Read(ref subscribedAt) > at || Volatile.Read(ref missedAt) >= at || deletedAt >= at)
+            || Volatile.Read(ref subscribedAt) > at || Volatile.Read(ref distrustedUntil) >= at)
         {
             return false;
         }
