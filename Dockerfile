@@ -7,7 +7,7 @@ WORKDIR /src
 # Restore first, from the project files only, so the package layer is cached
 # until a package reference changes.
 COPY Directory.Build.props Directory.Packages.props ./
-COPY src/SliceChat/SliceChat.csproj src/SliceChat/
+COPY src/SliceChat/SliceChat.csproj src/SliceChat/Runtime.props src/SliceChat/
 RUN dotnet restore src/SliceChat/SliceChat.csproj
 
 COPY src/SliceChat/ src/SliceChat/

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
@@ -41,6 +42,8 @@ public static class SecurityServices
             {
                 var jwt = jwtOptions.Value;
                 bearer.MapInboundClaims = false;
+                // Nothing reads the token back from the authentication properties; a socket's request would keep it for its life.
+                bearer.SaveToken = false;
                 bearer.TokenValidationParameters = new TokenValidationParameters
                 {
                     ValidIssuer = jwt.Issuer,
@@ -74,7 +77,11 @@ public static class SecurityServices
                         if (user is null || !await revocation.IsActiveAsync(user.SessionId, user.Id, context.HttpContext.RequestAborted))
                         {
                             context.Fail("The login session is revoked or expired.");
+                            return;
                         }
+                        // The validated identity holds the parsed token and every claim of it; a socket's request keeps its
+                        // authentication result for the socket's life (~6 KB each), so it keeps only what slices bind.
+                        context.Principal = user.ToPrincipal(context.Principal!.FindFirst(JwtRegisteredClaimNames.Exp)!.Value, context.Scheme.Name);
                     },
                 };
             });

@@ -19,7 +19,7 @@ public sealed record Request : CallerRequest
     public Guid SessionId { get; init; }
 
     /// <summary>The access token's expiry (unix seconds): the socket closes with 4401 then, unless an <c>auth</c> frame extends it.</summary>
-    [FromClaim("exp")]
+    [FromClaim(Claims.ExpiresAt)]
     public long ExpiresAt { get; init; }
 }
 
