@@ -225,6 +225,33 @@ public sealed class BrowserTests(BrowserApp app, ITestOutputHelper output) : ICl
     }
 
     [Fact]
+    public async Task MessageThatArrivesLive_WhileTheFirstPageLoads_Shows()
+    {
+        var (alice, bob, room, roomName) = await RoomOfTwoAsync();
+        var page = await OpenAsync(app.A);
+        var delivered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        page.Page.WebSocket += (_, socket) => socket.FrameReceived += (_, frame) =>
+        {
+            if (frame.Text?.Contains("during the load", StringComparison.Ordinal) == true)
+            {
+                delivered.TrySetResult();
+            }
+        };
+        await page.LogInAsync(alice);
+        // The page is read before Bob's message is stored, and reaches the browser only after the message's live event.
+        await page.Page.RouteAsync(url => url.Contains($"/chatrooms/{room}/messages?limit=", StringComparison.Ordinal), async route =>
+        {
+            var stale = await route.FetchAsync();
+            await app.Api.PostMessageAsync(bob, room, "during the load");
+            await delivered.Task.WaitAsync(TimeSpan.FromSeconds(15));
+            await route.FulfillAsync(new() { Response = stale });
+        });
+        await page.OpenAsync(roomName);
+        await Expect(page.Message("during the load")).ToHaveCountAsync(1);
+        (await page.ContentsAsync()).ShouldBe(["during the load"]);
+    }
+
+    [Fact]
     public async Task Typing_ShowsOnTheOtherInstance_AndGoesAway()
     {
         var (alice, bob, alicePage, bobPage, roomName) = await LoggedInOnTwoInstancesAsync();

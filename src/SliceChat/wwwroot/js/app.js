@@ -282,13 +282,16 @@ async function openConversation(chatroomId) {
   showConversation();
   renderConversations();
   if (!conversation.loaded) {
+    // Live messages that come while the page loads are kept: the server never sends a socket one it already had,
+    // so the sync below would not bring back one dropped here, and the page may have been read before it was stored.
+    conversation.loading = true;
     await attempt(async () => {
       const page = await session.request('GET', `/api/v1/chatrooms/${chatroomId}/messages?limit=${PAGE_SIZE}`);
       conversation.hasMore = page.has_more;
       conversation.contiguous = page.items.at(-1)?.seq ?? 0;
       conversation.loaded = true;
       store(conversation, page.items);
-    });
+    }).finally(() => { conversation.loading = false; });
     // Sent while the page was on its way: sync covers what the socket had not yet delivered.
     if (conversation.loaded) live.send({ type: 'sync', chatroom_id: chatroomId, after_seq: contiguousSeq(conversation) });
   }
@@ -403,7 +406,7 @@ function received(messages, created) {
       continue;
     }
     const isNew = created && message.seq > (conversation.last_seq ?? 0);
-    if (created ? conversation.loaded : conversation.messages.has(message.seq)) store(conversation, [message]);
+    if (created ? conversation.loaded || conversation.loading : conversation.messages.has(message.seq)) store(conversation, [message]);
     if (isNew) {
       conversation.last_seq = message.seq;
       conversation.updated_at = message.created_at;
