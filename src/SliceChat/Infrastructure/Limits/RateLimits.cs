@@ -174,7 +174,9 @@ public static class LimitsServices
     /// </summary>
     public static WebApplication UseRequestBodyLimit(this WebApplication app)
     {
-        app.Use(async (context, next) =>
+        // Not async: the request passes through without a state machine of this middleware's, which a socket's request
+        // would keep for its life.
+        app.Use((context, next) =>
         {
             var routeLimit = context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata>()?.MaxRequestBodySize;
             if (routeLimit is not null && context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } feature)
@@ -184,11 +186,10 @@ public static class LimitsServices
             var max = routeLimit ?? context.RequestServices.GetRequiredService<IOptions<LimitsOptions>>().Value.MaxRequestBodyBytes;
             if (context.Request.ContentLength > max)
             {
-                await TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large",
+                return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large",
                     detail: $"The request body is over the limit of {max} bytes.").ExecuteAsync(context);
-                return;
             }
-            await next(context);
+            return next(context);
         });
         return app;
     }
