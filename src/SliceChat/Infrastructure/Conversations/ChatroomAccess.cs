@@ -32,6 +32,37 @@ public sealed class ChatroomAccess(ChatDbContext db)
     }
 
     /// <summary>
+    /// <see cref="FindAsync"/> for many (conversation, user) pairs in one query (the coalesced socket checks,
+    /// <see cref="CoalescedRoomAccess"/>); a pair left out is not found or invisible to its user.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<(Guid ChatroomId, Guid UserId), RoomAccess>> FindManyAsync(
+        IReadOnlyList<(Guid ChatroomId, Guid UserId)> wanted, CancellationToken ct)
+    {
+        var visible = new Dictionary<(Guid ChatroomId, Guid UserId), RoomAccess>();
+        if (wanted is [var (onlyRoom, onlyUser)])
+        {
+            if (await FindAsync(onlyRoom, onlyUser, ct) is { } access)
+            {
+                visible[(onlyRoom, onlyUser)] = access;
+            }
+            return visible;
+        }
+        List<Guid> roomIds = [.. wanted.Select(w => w.ChatroomId).Distinct()], userIds = [.. wanted.Select(w => w.UserId).Distinct()];
+        var rooms = await db.Chatrooms.AsNoTracking().TagWith(PreparedStatements.Tag).Where(r => roomIds.Contains(r.Id))
+            .Select(r => new { Room = r, Members = db.Members.Where(m => m.ChatroomId == r.Id && userIds.Contains(m.UserId)).ToList() })
+            .ToDictionaryAsync(r => r.Room.Id, ct);
+        foreach (var (chatroomId, userId) in wanted)
+        {
+            if (rooms.TryGetValue(chatroomId, out var found)
+                && found.Members.FirstOrDefault(m => m.UserId == userId) is var membership && IsVisible(found.Room, membership))
+            {
+                visible[(chatroomId, userId)] = new RoomAccess(found.Room, membership);
+            }
+        }
+        return visible;
+    }
+
+    /// <summary>
     /// Like <see cref="FindAsync"/>, in the same one query, for a sender: also their name as it is now
     /// and, in a direct conversation, the partner (null when the partner deleted their account).
     /// </summary>
@@ -91,4 +122,23 @@ public sealed class ChatroomAccess(ChatDbContext db)
         var access = await FindAsync(chatroomId, userId, ct);
         return access?.Room.Kind == ChatroomKind.Group ? access : null;
     }
+}
+
+/// <summary>
+/// <see cref="ChatroomAccess.FindAsync"/> for the socket handshakes, coalesced (<see cref="CoalescedLookup{TKey, TValue}"/>):
+/// when many sockets open at once (clients of a stopped instance coming back), the checks that arrive while one runs
+/// share the next query. Each batch has a scope of its own: a socket's request scope lives as long as the socket.
+/// </summary>
+public sealed class CoalescedRoomAccess(IServiceScopeFactory scopes)
+{
+    private const int MaxBatch = 1000;
+
+    private readonly CoalescedLookup<(Guid ChatroomId, Guid UserId), RoomAccess> lookup = new(async wanted =>
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<ChatroomAccess>().FindManyAsync(wanted, CancellationToken.None);
+    }, MaxBatch);
+
+    /// <inheritdoc cref="ChatroomAccess.FindAsync"/>
+    public Task<RoomAccess?> FindAsync(Guid chatroomId, Guid userId, CancellationToken ct) => lookup.GetAsync((chatroomId, userId), ct);
 }

@@ -6,6 +6,7 @@ public static class ConversationServices
     {
         builder.Services.AddSingleton<ChatEvents>();
         builder.Services.AddScoped<ChatroomAccess>();
+        builder.Services.AddSingleton<CoalescedRoomAccess>();
         builder.Services.AddScoped<Membership>();
         builder.Services.AddScoped<ReadMarkers>();
         builder.Services.AddScoped<MessageHistory>();

@@ -21,6 +21,14 @@ public sealed class SessionRevocation(IServiceScopeFactory scopes, IMessageBus b
     private readonly ConcurrentDictionary<Guid, CachedState> sessions = new();
     private IAsyncDisposable? subscription;
 
+    // Misses of many requests at once (the sockets of a crowd of users reconnecting, a user's several sockets) share a
+    // query. Made on first use (it calls this instance); two made at once would each still answer their own callers.
+    private CoalescedLookup<(Guid SessionId, Guid UserId), bool> Misses => field ??= new(async wanted =>
+    {
+        var active = await QueryActiveAsync(wanted, Environment.TickCount64, CancellationToken.None);
+        return wanted.ToDictionary(w => w, w => active.Contains(w.SessionId));
+    }, QueryChunk);
+
     /// <summary>Raised on every instance for each revocation, for closing the affected sockets.</summary>
     public event Action<SessionRevoked>? Revoked;
 
@@ -31,7 +39,7 @@ public sealed class SessionRevocation(IServiceScopeFactory scopes, IMessageBus b
         {
             return cached.Active;
         }
-        return (await QueryActiveAsync([(sessionId, userId)], now, ct)).Contains(sessionId);
+        return await Misses.GetAsync((sessionId, userId), ct);
     }
 
     /// <summary>

@@ -27,7 +27,7 @@ public sealed record Request : CallerRequest
 /// The WebSocket endpoints: a GET that accepts the upgrade. Everything that can refuse a socket (token, room
 /// visibility, membership, the user's <c>Limits:SocketsPerUser</c>) answers before the upgrade, as plain HTTP problem details.
 /// </summary>
-public sealed class Endpoint(IServiceScopeFactory scopes, SocketSlots slots, TimeProvider time) : Endpoint<Request, Results<EmptyHttpResult, ProblemHttpResult>>
+public sealed class Endpoint(CoalescedRoomAccess access, SocketSlots slots, TimeProvider time) : Endpoint<Request, Results<EmptyHttpResult, ProblemHttpResult>>
 {
     public override void Configure()
     {
@@ -49,9 +49,7 @@ public sealed class Endpoint(IServiceScopeFactory scopes, SocketSlots slots, Tim
         if (request.ChatroomId is { } chatroomId)
         {
             checkedAt = time.GetTimestamp();
-            // In a scope of its own: the request's scope lives as long as the socket, and would keep a DbContext per socket.
-            await using var scope = scopes.CreateAsyncScope();
-            var room = await scope.ServiceProvider.GetRequiredService<ChatroomAccess>().FindAsync(chatroomId, request.CallerId, ct);
+            var room = await access.FindAsync(chatroomId, request.CallerId, ct);
             if (room is null)
             {
                 return Problems.ChatroomNotFound();
