@@ -111,7 +111,12 @@ internal static class Benchmarks
             return id;
         }
 
-        // Times `action`; `untimed` runs after each sample, outside the measurement.
+        var sampleAllocations = Environment.GetEnvironmentVariable("SLICECHAT_BENCH_ALLOCATIONS") == "1";
+        var allocatedPerSample = new Dictionary<List<double>, long>();
+        var allocatedTypes = new Dictionary<List<double>, IReadOnlyList<(string Type, long Samples, long Bytes)>>();
+
+        // Times `action`; `untimed` runs after each sample, outside the measurement. Also counts the bytes the
+        // process allocated per sample (both instances and the in-process client), by type with SLICECHAT_BENCH_ALLOCATIONS=1.
         async Task<List<double>> TimeAsync(Func<Task> action, Func<Task>? untimed = null)
         {
             for (var i = 0; i < 20; i++)
@@ -120,12 +125,20 @@ internal static class Benchmarks
                 await (untimed?.Invoke() ?? Task.CompletedTask);
             }
             var times = new List<double>(samples);
+            using var sampler = sampleAllocations ? new AllocationSampler() : null;
+            sampler?.Start();
+            var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
             for (var i = 0; i < samples; i++)
             {
                 var watch = Stopwatch.StartNew();
                 await action();
                 times.Add(watch.Elapsed.TotalMilliseconds);
                 await (untimed?.Invoke() ?? Task.CompletedTask);
+            }
+            allocatedPerSample[times] = (GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / samples;
+            if (sampler?.Stop() is { } types)
+            {
+                allocatedTypes[times] = types;
             }
             return times;
         }
@@ -192,12 +205,21 @@ internal static class Benchmarks
 
         Console.WriteLine($"SliceChat benchmarks — {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {samples} samples each after 20 warm-up");
         Console.WriteLine();
-        Console.WriteLine("| measurement | p50 ms | p99 ms | p50 / baseline p50 |");
-        Console.WriteLine("|---|---:|---:|---:|");
+        Console.WriteLine("| measurement | p50 ms | p99 ms | p50 / baseline p50 | KB allocated per sample |");
+        Console.WriteLine("|---|---:|---:|---:|---:|");
         foreach (var (name, times, baseline) in rows)
         {
             var ratio = baseline == "" ? "baseline" : $"{Percentile(times, 0.5) / Percentile(rows.Single(r => r.Name == baseline).Times, 0.5):0.00}× of “{baseline}”";
-            Console.WriteLine($"| {name} | {Percentile(times, 0.5):0.00} | {Percentile(times, 0.99):0.00} | {ratio} |");
+            Console.WriteLine($"| {name} | {Percentile(times, 0.5):0.00} | {Percentile(times, 0.99):0.00} | {ratio} | {allocatedPerSample[times] / 1024.0:0.0} |");
+        }
+        foreach (var (name, times, _) in rows.Where(r => allocatedTypes.ContainsKey(r.Times)))
+        {
+            Console.WriteLine();
+            Console.WriteLine($"allocation samples of “{name}” (bytes per sample, samples, type):");
+            foreach (var (type, count, bytes) in allocatedTypes[times].Take(25))
+            {
+                Console.WriteLine($"  {bytes / samples,8} B  {count,5}  {type}");
+            }
         }
 
         await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
