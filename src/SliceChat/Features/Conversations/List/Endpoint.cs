@@ -21,7 +21,7 @@ public sealed class Endpoint(ChatDbContext db, SocketSlots presence) : Endpoint<
     {
         var userId = request.CallerId;
         var conversations = await (
-            from me in db.Members.Where(m => m.UserId == userId)
+            from me in db.Members.TagWith(PreparedStatements.Tag).Where(m => m.UserId == userId)
             join r in db.Chatrooms on me.ChatroomId equals r.Id
             orderby r.LastActivityAt descending, r.Id descending
             select new ConversationRow(
@@ -38,11 +38,12 @@ public sealed class Endpoint(ChatDbContext db, SocketSlots presence) : Endpoint<
                 r.LastActivityAt))
             .AsNoTracking().ToListAsync(ct);
 
-        var withMessages = conversations.Where(c => c.LastSeq > 0).Select(c => c.Id).ToList();
-        // A join on (chatroom_id, seq): one index probe per conversation, however large the messages table grows.
+        // A join on (chatroom_id, seq): one index probe per conversation, however large the messages table grows. Selected by
+        // the caller's membership again rather than by the list of rooms, so that the statement is the same on every call and
+        // is prepared (planning it with a list of 200 rooms cost more than running it).
         var lastMessages = await (
-            from r in db.Chatrooms
-            where withMessages.Contains(r.Id)
+            from me in db.Members.TagWith(PreparedStatements.Tag).Where(m => m.UserId == userId)
+            join r in db.Chatrooms on me.ChatroomId equals r.Id
             join m in db.Messages on new { ChatroomId = r.Id, Seq = r.LastSeq } equals new { m.ChatroomId, m.Seq }
             select m)
             .Responses(db)
