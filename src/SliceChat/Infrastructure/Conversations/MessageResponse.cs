@@ -1,3 +1,5 @@
+using System.Linq.Expressions;
+using Microsoft.EntityFrameworkCore.Query;
 using SliceChat.Infrastructure.Attachments;
 using SliceChat.Infrastructure.Persistence;
 using SliceChat.Infrastructure.Persistence.Entities;
@@ -29,6 +31,16 @@ public static class MessageMapper
     /// order and limit <paramref name="messages"/> first: the projection cannot be ordered in SQL.
     /// </summary>
     public static IQueryable<MessageResponse> Responses(this IQueryable<Message> messages, ChatDbContext db) =>
+        messages.Provider.CreateQuery<MessageResponse>(Responses(messages.Expression, Expression.Constant(db)));
+
+    /// <summary>
+    /// <see cref="Responses(IQueryable{Message}, ChatDbContext)"/> as an expression over the expressions of the messages and the context, for
+    /// queries compiled with <c>EF.CompileAsyncQuery</c>, whose lambdas cannot call a method that builds a query.
+    /// </summary>
+    public static Expression Responses(Expression messages, Expression db) =>
+        new ReplacingExpressionVisitor([Projection.Parameters[0], Projection.Parameters[1]], [messages, db]).Visit(Projection.Body);
+
+    private static readonly Expression<Func<IQueryable<Message>, ChatDbContext, IQueryable<MessageResponse>>> Projection = (messages, db) =>
         from m in messages
         join u in db.Users on m.SenderId equals u.Id
         select new MessageResponse(m.Id, m.ChatroomId, m.Seq, m.SenderId, u.DeletedAt == null ? u.Username : User.TombstoneName,
