@@ -109,16 +109,23 @@ class ProcMeter {
     return kb;
   }
   rssAll() { const o = {}; for (const n of Object.keys(this.groups)) o[n] = this.rssKb(n); return o; }
-  start() {
-    this.t0 = now();
-    this.busy0 = machineBusyTicks();
-    this.self0 = process.cpuUsage();
-    this.cpu0 = {}; this.peak = {};
-    for (const n of Object.keys(this.groups)) { this.cpu0[n] = this.cpuTicks(n); this.peak[n] = this.rssKb(n); }
+  // Resolves once the memory sampler runs: its start-up took tens of milliseconds of the box at the start of every
+  // measurement, which showed in the first requests' latency.
+  async start() {
     // Sampled on a thread of its own: reading smaps_rollup of PostgreSQL's backends takes tens of
     // milliseconds, which on this thread stalled the receivers' event loop and showed up in every
     // target's latency percentiles.
     this.sampler = new Worker(path.join(__dirname, 'rss-sampler.js'), { workerData: { groups: this.groups, intervalMs: 250, treeEvery: 8 } });
+    await new Promise((resolve, reject) => {
+      this.sampler.once('message', resolve);
+      this.sampler.once('error', reject);
+    });
+    this.t0 = now();
+    this.busy0 = machineBusyTicks();
+    this.self0 = process.cpuUsage();
+    this.cpu0 = {}; this.peak = {};
+    // the peaks at the start are the sampler's first sample
+    for (const n of Object.keys(this.groups)) { this.cpu0[n] = this.cpuTicks(n); this.peak[n] = 0; }
   }
   async stop() {
     const wall = (now() - this.t0) / 1000;

@@ -9,6 +9,9 @@ const { ProcMeter } = require('./lib');
 const { groups, intervalMs, treeEvery } = workerData;
 const meter = new ProcMeter(groups);
 const peak = meter.rssAll();
+// Started: the parent begins its measurement only now, so that this thread's start-up (an isolate, and a first read of
+// every group) does not fall into it.
+parentPort.postMessage('ready');
 let tick = 0;
 const timer = setInterval(() => {
   const trees = ++tick % treeEvery === 0;

@@ -134,7 +134,7 @@ async function broadcastRun(target, spec) {
   }));
   const base = target === 'slicechat' ? await Promise.all(rooms.map((r) => lastSeq(r.id, r.members[0].token))) : null;
   const rssBefore = memory ? sumRss(APP_GROUPS[target]) : 0;
-  meter.start();
+  await meter.start();
   const tOpen = L.now();
   const conns = await L.pool(plan, 64, async (p) => {
     const room = rooms[p.ri];
@@ -189,7 +189,7 @@ async function broadcastRun(target, spec) {
   // send
   closedEarly = 0;
   const gapsBefore = target === 'slicechat' ? gapFills() : null;
-  meter.start();
+  await meter.start();
   const t0 = L.now();
   let sending = true;
   const pad = 'x'.repeat(40);
@@ -422,7 +422,7 @@ const scenarios = {
       for (const [q, mk] of Object.entries(queries)) {
         // Unmeasured: enough requests for each instance's JIT to have compiled the read path's final code.
         for (let i = 0; i < F_WARMUP; i++) await must('GET', mk(i), me.token);
-        meter.start();
+        await meter.start();
         const lat = [];
         let bytes = 0; let items = 0;
         for (let i = 0; i < F_SAMPLES; i++) {
@@ -444,7 +444,7 @@ const scenarios = {
 };
 
 async function restRun(clients, rooms, durationS = DURATION) {
-  meter.start();
+  await meter.start();
   const t0 = L.now();
   const deadline = t0 + durationS * 1000;
   const lat = []; let ok = 0; let failed = 0;
@@ -463,9 +463,9 @@ async function restRun(clients, rooms, durationS = DURATION) {
   return { per_s: ok / wall, ok, failed, latency_ms: L.summary(lat), server_cpu_s: cpu, cpu_us_per_op: ok ? (cpu / ok) * 1e6 : null, resources: res };
 }
 
-function pgbenchRun(script) {
+async function pgbenchRun(script) {
+  await meter.start();
   return new Promise((resolve, reject) => {
-    meter.start();
     const p = spawn(path.join(PG_BIN, 'pgbench'), ['-h', PG.host, '-p', String(PG.port), '-U', 'postgres', '-n', '-c', '8', '-j', '2', '-T', String(DURATION), '-f', script, PG.db]);
     let out = ''; let err = '';
     p.stdout.on('data', (d) => { out += d; });
