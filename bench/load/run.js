@@ -641,7 +641,8 @@ peer instances and Redis) from /proc/<pid>/stat, over the sends and their delive
 sum over the opening of the sockets (64 at once; SliceChat: the room socket's handshake up to its \`ready\`, peer: connect
 and join the room), divided by the sockets. Peak RSS from /proc/<pid>/status (for PostgreSQL the sum of the PSS of the
 postmaster and its backends, from smaps_rollup, so shared buffers count once), sampled every 250 ms (PostgreSQL every
-2 s) on a thread of the load generator's own, so that the sampling never holds up its receivers.
+2 s) on a thread of the load generator's own, so that the sampling never holds up its receivers; each measurement
+starts once that thread runs.
 
 ${md}
 `;
