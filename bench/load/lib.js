@@ -109,12 +109,11 @@ class ProcMeter {
     return kb;
   }
   rssAll() { const o = {}; for (const n of Object.keys(this.groups)) o[n] = this.rssKb(n); return o; }
-  // Resolves once the memory sampler runs: its start-up took tens of milliseconds of the box at the start of every
-  // measurement, which showed in the first requests' latency.
+  // Memory is sampled on a thread of its own: reading smaps_rollup of PostgreSQL's backends takes tens of
+  // milliseconds, which on this thread stalled the receivers' event loop and showed up in every target's
+  // latency percentiles. Resolves once that thread runs: its start-up, inside the measurement, showed in
+  // the first requests' latency.
   async start() {
-    // Sampled on a thread of its own: reading smaps_rollup of PostgreSQL's backends takes tens of
-    // milliseconds, which on this thread stalled the receivers' event loop and showed up in every
-    // target's latency percentiles.
     this.sampler = new Worker(path.join(__dirname, 'rss-sampler.js'), { workerData: { groups: this.groups, intervalMs: 250, treeEvery: 8 } });
     await new Promise((resolve, reject) => {
       this.sampler.once('message', resolve);

@@ -37,21 +37,11 @@ public sealed class MessageHistory(ChatDbContext db, CompiledHistoryQueries quer
         var before = beforeSeq ?? long.MaxValue;
         if (afterSeq is { } after)
         {
-            var newer = await ListAsync(queries.Ascending(db, chatroomId, memberId, after, before, limit + 1), ct);
+            var newer = await queries.Ascending(db, chatroomId, memberId, after, before, limit + 1).ToListAsync(ct);
             return new MessagePage(newer.OrderBy(m => m.Seq).Take(limit).ToList(), newer.Count > limit);
         }
-        var older = await ListAsync(queries.Descending(db, chatroomId, memberId, MinAfterSeq, before, limit + 1), ct);
+        var older = await queries.Descending(db, chatroomId, memberId, MinAfterSeq, before, limit + 1).ToListAsync(ct);
         return new MessagePage(older.OrderByDescending(m => m.Seq).Take(limit).OrderBy(m => m.Seq).ToList(), older.Count > limit);
-    }
-
-    private static async Task<List<MessageResponse>> ListAsync(IAsyncEnumerable<MessageResponse> rows, CancellationToken ct)
-    {
-        var list = new List<MessageResponse>();
-        await foreach (var row in rows.WithCancellation(ct))
-        {
-            list.Add(row);
-        }
-        return list;
     }
 }
 
@@ -64,9 +54,9 @@ public sealed class MessageHistory(ChatDbContext db, CompiledHistoryQueries quer
 /// </summary>
 public sealed class CompiledHistoryQueries
 {
-    /// <summary>A room's messages between two seqs (exclusive), while the member, if any, belongs to the room; the last parameter is the page size.</summary>
-    private static readonly Expression<Func<ChatDbContext, Guid, Guid?, long, long, int, IQueryable<Message>>> InRange =
-        (db, room, member, after, before, take) => db.Messages.TagWith(PreparedStatements.Tag)
+    /// <summary>A room's messages between two seqs (exclusive), while the member, if any, belongs to the room.</summary>
+    private static readonly Expression<Func<ChatDbContext, Guid, Guid?, long, long, IQueryable<Message>>> InRange =
+        (db, room, member, after, before) => db.Messages.TagWith(PreparedStatements.Tag)
             .Where(m => (member == null || db.Members.Any(x => x.ChatroomId == room && x.UserId == member)) && m.ChatroomId == room && m.Seq > after && m.Seq < before);
 
     public Func<ChatDbContext, Guid, Guid?, long, long, int, IAsyncEnumerable<MessageResponse>> Ascending { get; } =
@@ -78,8 +68,9 @@ public sealed class CompiledHistoryQueries
     private static Func<ChatDbContext, Guid, Guid?, long, long, int, IAsyncEnumerable<MessageResponse>> Compile(
         Expression<Func<IQueryable<Message>, int, IQueryable<Message>>> page)
     {
-        var messages = new ReplacingExpressionVisitor([page.Parameters[0], page.Parameters[1]], [InRange.Body, InRange.Parameters[5]]).Visit(page.Body);
+        // The page of InRange, its page size the last parameter.
+        var messages = ReplacingExpressionVisitor.Replace(page.Parameters[0], InRange.Body, page.Body);
         return EF.CompileAsyncQuery(Expression.Lambda<Func<ChatDbContext, Guid, Guid?, long, long, int, IQueryable<MessageResponse>>>(
-            MessageMapper.Responses(messages, InRange.Parameters[0]), InRange.Parameters));
+            MessageMapper.Responses(messages, InRange.Parameters[0]), [.. InRange.Parameters, page.Parameters[1]]));
     }
 }
