@@ -1,5 +1,6 @@
 // Measures what the contract promises about speed, against a baseline taken in the same run:
-//   1. a history page of a 100,000-message room, against the same page of a 100-message room;
+//   1. a history page of a 100,000-message room, against the same page of a 100-message room, and the conversations
+//      list of a caller in 200 conversations;
 //   2. a failed login of an unknown user, against one with a wrong password (they must look alike);
 //   3. end-to-end latency of a REST post on instance A to a socket on instance B (idle system),
 //      against the REST post's own round trip.
@@ -160,6 +161,25 @@ internal static class Benchmarks
         rows.Add(("history, newest page, 100,000-message room", await TimeAsync(() => PageAsync(large, "")), "history, newest page, 100-message room"));
         rows.Add(("history, before_seq=50000, 100,000-message room", await TimeAsync(() => PageAsync(large, "&before_seq=50000")), "history, newest page, 100-message room"));
         rows.Add(("history, after_seq=99000, 100,000-message room", await TimeAsync(() => PageAsync(large, "&after_seq=99000")), "history, newest page, 100-message room"));
+
+        // The caller's conversations list at 200 conversations (the two rooms above and these), each with its last message.
+        await using (var db = new NpgsqlConnection(connectionString))
+        {
+            await db.OpenAsync();
+            var seed = new NpgsqlCommand("""
+                CREATE TEMP TABLE rooms AS SELECT gen_random_uuid() AS id, g AS n FROM generate_series(1, 198) g;
+                INSERT INTO chatrooms (id, kind, name, is_private, created_by, created_at, last_seq, last_activity_at)
+                    SELECT id, 0, 'bench list ' || n, false, @user, now(), 1, now() - n * interval '1 second' FROM rooms;
+                INSERT INTO members (chatroom_id, user_id, role, joined_at, last_read_seq) SELECT id, @user, 1, now(), 0 FROM rooms;
+                INSERT INTO messages (id, chatroom_id, seq, sender_id, content, created_at)
+                    SELECT gen_random_uuid(), id, 1, @user, 'benchmark message 1', now() FROM rooms;
+                ANALYZE chatrooms; ANALYZE members; ANALYZE messages;
+                """, db);
+            seed.Parameters.AddWithValue("user", userId);
+            await seed.ExecuteNonQueryAsync();
+        }
+        rows.Add(("conversations list, 200 conversations", await TimeAsync(async () =>
+            (await http.GetAsync("/api/v1/messages/conversations")).EnsureSuccessStatusCode()), ""));
 
         // Login must not tell an unknown user from a wrong password by its timing.
         var anonymous = new HttpClient { BaseAddress = a.Address };
