@@ -10,7 +10,6 @@ public static class ConversationServices
         builder.Services.AddScoped<Membership>();
         builder.Services.AddScoped<ReadMarkers>();
         builder.Services.AddScoped<MessageHistory>();
-        builder.Services.AddSingleton<CompiledHistoryQueries>();
         builder.Services.AddScoped<MessageWriter>();
         builder.Services.AddScoped<MessageStore>();
         builder.Services.AddSingleton<SendBatcher>();

@@ -14,7 +14,7 @@ public sealed record MessagePage(List<MessageResponse> Items, bool HasMore);
 /// query on (chatroom_id, seq): no cursor = the newest <c>limit</c>; <c>beforeSeq</c> = older;
 /// <c>afterSeq</c> = newer (catch-up), up to <c>beforeSeq</c> when both are given.
 /// </summary>
-public sealed class MessageHistory(ChatDbContext db, CompiledHistoryQueries queries)
+public sealed class MessageHistory(ChatDbContext db, PerApp<CompiledHistoryQueries> queries)
 {
     /// <summary>The lowest <c>after_seq</c>: 0 is before the first message.</summary>
     public const long MinAfterSeq = 0;
@@ -37,20 +37,18 @@ public sealed class MessageHistory(ChatDbContext db, CompiledHistoryQueries quer
         var before = beforeSeq ?? long.MaxValue;
         if (afterSeq is { } after)
         {
-            var newer = await queries.Ascending(db, chatroomId, memberId, after, before, limit + 1).ToListAsync(ct);
+            var newer = await queries.Value.Ascending(db, chatroomId, memberId, after, before, limit + 1).ToListAsync(ct);
             return new MessagePage(newer.OrderBy(m => m.Seq).Take(limit).ToList(), newer.Count > limit);
         }
-        var older = await queries.Descending(db, chatroomId, memberId, MinAfterSeq, before, limit + 1).ToListAsync(ct);
+        var older = await queries.Value.Descending(db, chatroomId, memberId, MinAfterSeq, before, limit + 1).ToListAsync(ct);
         return new MessagePage(older.OrderByDescending(m => m.Seq).Take(limit).OrderBy(m => m.Seq).ToList(), older.Count > limit);
     }
 }
 
 /// <summary>
-/// <see cref="MessageHistory"/>'s two queries, compiled once per app: EF otherwise builds, parameterizes and looks up each
-/// page's expression tree again on every call, a seventh of a history request's CPU (perf, bench scenario f). A singleton,
-/// not static: a compiled query runs only with the model it was compiled against, and one process may host apps on
-/// different providers (the tests do). Without a member, the membership condition drops out of the SQL (EF caches one
-/// statement per nullness of the parameter).
+/// <see cref="MessageHistory"/>'s two queries, compiled once per app (<see cref="PerApp{T}"/>): building them was a seventh
+/// of a history request's CPU (perf, bench scenario f). Without a member, the membership condition drops out of the SQL
+/// (EF caches one statement per nullness of the parameter).
 /// </summary>
 public sealed class CompiledHistoryQueries
 {

@@ -29,6 +29,7 @@ public static class PersistenceServices
             builder.Services.PostConfigure<Limits.LimitsOptions>(o => o.SendWriters = 1);
         }
         builder.Services.AddScoped<SeqAllocator>();
+        builder.Services.AddSingleton(typeof(PerApp<>));
         return builder;
     }
 
