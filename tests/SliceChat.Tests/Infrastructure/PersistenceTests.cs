@@ -2,6 +2,7 @@ using SliceChat.Features;
 using SliceChat.Infrastructure.Accounts;
 using System.Data.Common;
 using System.Net;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -378,5 +379,24 @@ public sealed class PersistenceTests
                 Directory.Delete(Location, recursive: true);
             }
         }
+    }
+
+    /// <summary>EF's check against two operations at once on one context: on where a bug should fail loudly, off in Production (it allocates for every row read) unless set.</summary>
+    [Theory]
+    [InlineData("Testing", null, true)]
+    [InlineData("Production", null, false)]
+    [InlineData("Production", "true", true)]
+    [InlineData("Testing", "false", false)]
+    public void ThreadSafetyChecks_FollowEnvironmentUnlessSet(string environment, string? setting, bool enabled)
+    {
+        var settings = AppFactory.Settings(Provider.Sqlite, Directory.CreateTempSubdirectory().FullName);
+        if (setting is not null)
+        {
+            settings["Storage:ThreadSafetyChecks"] = setting;
+        }
+        using var factory = new AppFactory(settings, configureHost: host => host.UseEnvironment(environment));
+        using var scope = factory.Services.CreateScope();
+        var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
+        db.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()!.ThreadSafetyChecksEnabled.ShouldBe(enabled);
     }
 }
