@@ -31,16 +31,16 @@ public sealed class Queries
             r.LastActivityAt));
 
     /// <summary>
-    /// The last message of each of the caller's conversations: a join on (chatroom_id, seq), one index probe per
-    /// conversation however large the messages table grows.
+    /// The last message of each of the caller's conversations: one index probe on (chatroom_id, seq) per conversation,
+    /// however large the messages table grows. Filtered by EXISTS rather than joined, so that the rows EF shapes (a
+    /// message with its attachments) are keyed by the message and its sender alone, not also by the membership and the
+    /// room: three fewer boxed keys, three times per row.
     /// </summary>
     public Func<ChatDbContext, Guid, IAsyncEnumerable<MessageResponse>> LastMessages { get; } = EF.CompileAsyncQuery(
         Expression.Lambda<Func<ChatDbContext, Guid, IQueryable<MessageResponse>>>(
             MessageMapper.Responses(LastMessagesOf.Body, LastMessagesOf.Parameters[0]), LastMessagesOf.Parameters));
 
     private static readonly Expression<Func<ChatDbContext, Guid, IQueryable<Message>>> LastMessagesOf = (db, userId) =>
-        from me in db.Members.TagWith(PreparedStatements.Tag).Where(m => m.UserId == userId)
-        join r in db.Chatrooms on me.ChatroomId equals r.Id
-        join m in db.Messages on new { ChatroomId = r.Id, Seq = r.LastSeq } equals new { m.ChatroomId, m.Seq }
-        select m;
+        db.Messages.TagWith(PreparedStatements.Tag).Where(m => db.Chatrooms.Any(r => r.Id == m.ChatroomId && r.LastSeq == m.Seq
+            && db.Members.Any(me => me.ChatroomId == r.Id && me.UserId == userId)));
 }
