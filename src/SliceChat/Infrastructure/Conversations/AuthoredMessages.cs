@@ -56,7 +56,7 @@ public sealed class AuthoredMessages(ChatDbContext db, ChatEvents events, Attach
         {
             await attachments.DeleteOfMessageAsync(messageId, ct);
         }
-        var response = await db.Messages.Where(m => m.Id == messageId).Responses(db).SingleAsync(ct);
+        var response = (await db.Messages.Where(m => m.Id == messageId).ResponsesAsync(db, ct)).Single();
         await events.PublishAsync(found.ChatroomId, delete ? ChatEvents.MessageDeleted : ChatEvents.MessageUpdated, response);
         return (AuthoredChange.Done, response);
     }

@@ -35,13 +35,18 @@ public sealed class MessageHistory(ChatDbContext db, PerApp<CompiledHistoryQueri
     private async Task<MessagePage> PageOfAsync(Guid chatroomId, Guid? memberId, long? beforeSeq, long? afterSeq, int limit, CancellationToken ct)
     {
         var before = beforeSeq ?? long.MaxValue;
-        if (afterSeq is { } after)
+        // One row more than the page tells whether more lie past it: the newest after a cursor, else the oldest. Sorted here
+        // again, since SQL orders the rows it limits, not the rows of the join around them.
+        var rows = afterSeq is { } after
+            ? await queries.Value.Ascending(db, chatroomId, memberId, after, before, limit + 1).ToListAsync(ct)
+            : await queries.Value.Descending(db, chatroomId, memberId, MinAfterSeq, before, limit + 1).ToListAsync(ct);
+        rows.Sort((x, y) => x.Message.Seq.CompareTo(y.Message.Seq));
+        var hasMore = rows.Count > limit;
+        if (hasMore)
         {
-            var newer = await queries.Value.Ascending(db, chatroomId, memberId, after, before, limit + 1).ToListAsync(ct);
-            return new MessagePage(newer.OrderBy(m => m.Seq).Take(limit).ToList(), newer.Count > limit);
+            rows.RemoveAt(afterSeq is null ? 0 : limit);
         }
-        var older = await queries.Value.Descending(db, chatroomId, memberId, MinAfterSeq, before, limit + 1).ToListAsync(ct);
-        return new MessagePage(older.OrderByDescending(m => m.Seq).Take(limit).OrderBy(m => m.Seq).ToList(), older.Count > limit);
+        return new MessagePage(await db.WithAttachmentsAsync(rows, ct), hasMore);
     }
 }
 
@@ -57,18 +62,18 @@ public sealed class CompiledHistoryQueries
         (db, room, member, after, before) => db.Messages.TagWith(PreparedStatements.Tag)
             .Where(m => (member == null || db.Members.Any(x => x.ChatroomId == room && x.UserId == member)) && m.ChatroomId == room && m.Seq > after && m.Seq < before);
 
-    public Func<ChatDbContext, Guid, Guid?, long, long, int, IAsyncEnumerable<MessageResponse>> Ascending { get; } =
+    public Func<ChatDbContext, Guid, Guid?, long, long, int, IAsyncEnumerable<MessageRow>> Ascending { get; } =
         Compile((messages, take) => messages.OrderBy(m => m.Seq).Take(take));
 
-    public Func<ChatDbContext, Guid, Guid?, long, long, int, IAsyncEnumerable<MessageResponse>> Descending { get; } =
+    public Func<ChatDbContext, Guid, Guid?, long, long, int, IAsyncEnumerable<MessageRow>> Descending { get; } =
         Compile((messages, take) => messages.OrderByDescending(m => m.Seq).Take(take));
 
-    private static Func<ChatDbContext, Guid, Guid?, long, long, int, IAsyncEnumerable<MessageResponse>> Compile(
+    private static Func<ChatDbContext, Guid, Guid?, long, long, int, IAsyncEnumerable<MessageRow>> Compile(
         Expression<Func<IQueryable<Message>, int, IQueryable<Message>>> page)
     {
         // The page of InRange, its page size the last parameter.
         var messages = ReplacingExpressionVisitor.Replace(page.Parameters[0], InRange.Body, page.Body);
-        return EF.CompileAsyncQuery(Expression.Lambda<Func<ChatDbContext, Guid, Guid?, long, long, int, IQueryable<MessageResponse>>>(
-            MessageMapper.Responses(messages, InRange.Parameters[0]), [.. InRange.Parameters, page.Parameters[1]]));
+        return EF.CompileAsyncQuery(Expression.Lambda<Func<ChatDbContext, Guid, Guid?, long, long, int, IQueryable<MessageRow>>>(
+            MessageMapper.Rows(messages, InRange.Parameters[0]), [.. InRange.Parameters, page.Parameters[1]]));
     }
 }

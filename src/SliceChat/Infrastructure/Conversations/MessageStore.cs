@@ -174,7 +174,7 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
                 fresh.ToDictionary(i => drafts[i].Id, i => new Admitted(senderOf[i], null)));
         var originalIds = written.Admitted.Values.Select(a => a.OriginalId).OfType<Guid>().ToList();
         var repeated = originalIds.Count > 0
-            ? await db.Messages.Where(m => originalIds.Contains(m.Id)).Responses(db).ToDictionaryAsync(m => m.Id, ct)
+            ? (await db.Messages.Where(m => originalIds.Contains(m.Id)).ResponsesAsync(db, ct)).ToDictionary(m => m.Id)
             : [];
         var stored = fresh.Where(i => written.Admitted.GetValueOrDefault(drafts[i].Id) is { OriginalId: null } && written.LastSeqs.ContainsKey(drafts[i].ChatroomId))
             .ToList();
@@ -442,8 +442,8 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
     /// <summary>The stored message this send repeats (same sender, conversation and client_message_id), if any.</summary>
     private async Task<MessageResponse?> OriginalOfAsync(PendingSend send, CancellationToken ct) =>
         send.ClientMessageId is { } clientId
-            ? await db.Messages.Where(m => m.ChatroomId == send.ChatroomId && m.SenderId == send.SenderId && m.ClientMessageId == clientId)
-                .Responses(db).FirstOrDefaultAsync(ct)
+            ? (await db.Messages.Where(m => m.ChatroomId == send.ChatroomId && m.SenderId == send.SenderId && m.ClientMessageId == clientId)
+                .Take(1).ResponsesAsync(db, ct)).FirstOrDefault()
             : null;
 
     private static Message NewMessage(PendingSend send, Guid? recipientId, long seq, DateTimeOffset now) => new()

@@ -181,7 +181,7 @@ public sealed partial class NotificationWorker(
         var messages = await db.Messages.AsNoTracking()
             .Where(m => m.ChatroomId == row.ChatroomId && m.Seq > member.LastReadSeq && m.SenderId != row.UserId && m.DeletedAt == null)
             .OrderByDescending(m => m.Seq).Take(NotificationsOptions.MaxMessages)
-            .Responses(db).ToListAsync(ct);
+            .ResponsesAsync(db, ct);
         if (messages.Count == 0)
         {
             return null;

@@ -14,11 +14,11 @@ public sealed class Endpoint(ChatDbContext db, SocketSlots presence, PerApp<Quer
         Summary(s => s.Summary = "Every conversation of the caller, newest activity first");
     }
 
-    /// <summary>Two queries whatever the number of conversations (the conversations with partners, then their last messages), and one presence lookup.</summary>
+    /// <summary>Two queries whatever the number of conversations (the conversations with partners, then their last messages; a third when some of those have attachments), and one presence lookup.</summary>
     public override async Task<Ok<List<Response>>> ExecuteAsync(Request request, CancellationToken ct)
     {
         var conversations = await queries.Value.Conversations(db, request.CallerId).ToListAsync(ct);
-        var lastMessages = await queries.Value.LastMessages(db, request.CallerId).ToDictionaryAsync(m => m.ChatroomId, cancellationToken: ct);
+        var lastMessages = (await db.WithAttachmentsAsync(await queries.Value.LastMessages(db, request.CallerId).ToListAsync(ct), ct)).ToDictionary(m => m.ChatroomId);
 
         var partners = await presence.StatesAsync([.. conversations.Where(c => c.PartnerId is not null).Select(c => c.PartnerId!.Value)]);
         return TypedResults.Ok(conversations.Select(c => Mapper.ToResponse(c, lastMessages.GetValueOrDefault(c.Id),

@@ -31,14 +31,12 @@ public sealed class Queries
             r.LastActivityAt));
 
     /// <summary>
-    /// The last message of each of the caller's conversations: one index probe on (chatroom_id, seq) per conversation,
-    /// however large the messages table grows. Filtered by EXISTS rather than joined, so that the rows EF shapes (a
-    /// message with its attachments) are keyed by the message and its sender alone, not also by the membership and the
-    /// room: three fewer boxed keys, three times per row.
+    /// The last message of each of the caller's conversations (without attachments: <see cref="MessageMapper.WithAttachmentsAsync"/>):
+    /// one index probe on (chatroom_id, seq) per conversation, however large the messages table grows.
     /// </summary>
-    public Func<ChatDbContext, Guid, IAsyncEnumerable<MessageResponse>> LastMessages { get; } = EF.CompileAsyncQuery(
-        Expression.Lambda<Func<ChatDbContext, Guid, IQueryable<MessageResponse>>>(
-            MessageMapper.Responses(LastMessagesOf.Body, LastMessagesOf.Parameters[0]), LastMessagesOf.Parameters));
+    public Func<ChatDbContext, Guid, IAsyncEnumerable<MessageRow>> LastMessages { get; } = EF.CompileAsyncQuery(
+        Expression.Lambda<Func<ChatDbContext, Guid, IQueryable<MessageRow>>>(
+            MessageMapper.Rows(LastMessagesOf.Body, LastMessagesOf.Parameters[0]), LastMessagesOf.Parameters));
 
     private static readonly Expression<Func<ChatDbContext, Guid, IQueryable<Message>>> LastMessagesOf = (db, userId) =>
         db.Messages.TagWith(PreparedStatements.Tag).Where(m => db.Chatrooms.Any(r => r.Id == m.ChatroomId && r.LastSeq == m.Seq
