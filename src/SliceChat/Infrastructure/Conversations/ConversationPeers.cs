@@ -14,11 +14,12 @@ public static class ConversationPeers
          where theirs.UserId != userId && userIds.Contains(theirs.UserId)
          select theirs.UserId).Distinct().ToListAsync(ct);
 
-    /// <summary>The partners of <paramref name="userId"/>'s direct conversations.</summary>
-    public static Task<List<Guid>> DirectPartnersAsync(this ChatDbContext db, Guid userId, CancellationToken ct) =>
-        (from mine in db.Members.Where(m => m.UserId == userId)
-         join room in db.Chatrooms.Where(r => r.Kind == ChatroomKind.Direct) on mine.ChatroomId equals room.Id
-         join theirs in db.Members on room.Id equals theirs.ChatroomId
-         where theirs.UserId != userId
-         select theirs.UserId).Distinct().ToListAsync(ct);
+    /// <summary>The partners of the direct conversations of each of <paramref name="userIds"/>, by user.</summary>
+    public static async Task<ILookup<Guid, Guid>> DirectPartnersAsync(this ChatDbContext db, IReadOnlyCollection<Guid> userIds, CancellationToken ct) =>
+        (await (from mine in db.Members.Where(m => userIds.Contains(m.UserId))
+                join room in db.Chatrooms.Where(r => r.Kind == ChatroomKind.Direct) on mine.ChatroomId equals room.Id
+                join theirs in db.Members on room.Id equals theirs.ChatroomId
+                where theirs.UserId != mine.UserId
+                select new { mine.UserId, PartnerId = theirs.UserId }).Distinct().ToListAsync(ct))
+        .ToLookup(p => p.UserId, p => p.PartnerId);
 }

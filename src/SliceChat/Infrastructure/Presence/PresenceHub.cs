@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using SliceChat.Infrastructure.Conversations;
 using SliceChat.Infrastructure.Messaging;
@@ -32,7 +33,9 @@ public sealed partial class PresenceHub(
     private readonly Dictionary<SocketConnection, HashSet<Guid>> subscriptionsOfSocket = [];
     private readonly Dictionary<Guid, DateTimeOffset> latestChange = [];
     private int changesSincePrune;
-    private readonly SemaphoreSlim lookups = new(Math.Max(1, options.Value.LookupsInFlight));
+    private readonly Channel<PresenceChange> changes = Channel.CreateUnbounded<PresenceChange>(new UnboundedChannelOptions { SingleWriter = false });
+    private readonly CancellationTokenSource stopping = new();
+    private Task[] publishers = [];
     private IAsyncDisposable? subscription;
 
     public int MaxSubscriptions => options.Value.MaxIds;
@@ -109,6 +112,7 @@ public sealed partial class PresenceHub(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         subscription = await bus.SubscribeAsync(names.Presence, OnNews);
+        publishers = [.. Enumerable.Range(0, options.Value.LookupsInFlight).Select(_ => Task.Run(PublishChangesAsync))];
         slots.Changed += OnChanged;
     }
 
@@ -118,60 +122,68 @@ public sealed partial class PresenceHub(
     public async ValueTask DisposeAsync()
     {
         slots.Changed -= OnChanged;
+        await stopping.CancelAsync();
+        await Task.WhenAll(publishers);
+        stopping.Dispose();
         if (subscription is not null)
         {
             await subscription.DisposeAsync();
         }
-        lookups.Dispose();
     }
 
-    private void OnChanged(PresenceChange change) => _ = PublishAsync(change);
+    private void OnChanged(PresenceChange change) => changes.Writer.TryWrite(change);
 
-    private async Task PublishAsync(PresenceChange change)
+    /// <summary>
+    /// One of <see cref="PresenceOptions.LookupsInFlight"/> loops: takes the changes waiting (up to
+    /// <see cref="PresenceOptions.LookupBatch"/>), looks up all their users' direct partners in one query and publishes
+    /// each change with its user's. A burst (a thousand sockets opening) costs a few queries, not one per user.
+    /// </summary>
+    private async Task PublishChangesAsync()
     {
-        List<Guid> partners = [];
+        var batch = new List<PresenceChange>();
         try
         {
-            await lookups.WaitAsync();
+            while (await changes.Reader.WaitToReadAsync(stopping.Token))
+            {
+                while (batch.Count < options.Value.LookupBatch && changes.Reader.TryRead(out var change))
+                {
+                    batch.Add(change);
+                }
+                await PublishAsync(batch);
+                batch.Clear();
+            }
         }
-        catch (ObjectDisposedException)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
-            return; // the app is gone
+            // The app is gone.
         }
+    }
+
+    private async Task PublishAsync(List<PresenceChange> batch)
+    {
+        ILookup<Guid, Guid>? partners = null;
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            partners = await scope.ServiceProvider.GetRequiredService<ChatDbContext>().DirectPartnersAsync(change.UserId, CancellationToken.None);
+            partners = await scope.ServiceProvider.GetRequiredService<ChatDbContext>()
+                .DirectPartnersAsync([.. batch.Select(c => c.UserId).Distinct()], stopping.Token);
         }
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not OutOfMemoryException && !stopping.IsCancellationRequested)
         {
-            // Subscribers still hear of it; partners see the status in their conversation list.
-            LogPartnersFailed(logger, e.Message, change.UserId);
+            // Subscribers still hear of them; partners see the status in their conversation list.
+            LogPartnersFailed(logger, e.Message, batch.Count);
         }
-        finally
+        foreach (var change in batch)
         {
-            ReleaseLookup();
-        }
-        var news = new PresenceNews(change.UserId, change.Online ? "online" : "offline", change.At, partners);
-        try
-        {
-            await bus.PublishAsync(names.Presence, JsonSerializer.SerializeToUtf8Bytes(news, SliceServices.JsonOptions));
-        }
-        catch (Exception e) when (e is not OutOfMemoryException)
-        {
-            LogPublishFailed(logger, e.Message, change.UserId);
-        }
-    }
-
-    private void ReleaseLookup()
-    {
-        try
-        {
-            lookups.Release();
-        }
-        catch (ObjectDisposedException)
-        {
-            // The app is gone.
+            var news = new PresenceNews(change.UserId, change.Online ? "online" : "offline", change.At, [.. partners?[change.UserId] ?? []]);
+            try
+            {
+                await bus.PublishAsync(names.Presence, JsonSerializer.SerializeToUtf8Bytes(news, SliceServices.JsonOptions));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogPublishFailed(logger, e.Message, change.UserId);
+            }
         }
     }
 
@@ -248,8 +260,8 @@ public sealed partial class PresenceHub(
     [LoggerMessage(LogLevel.Warning, "Publishing the presence change of user {UserId} failed ({Reason})")]
     private static partial void LogPublishFailed(ILogger logger, string reason, Guid userId);
 
-    [LoggerMessage(LogLevel.Warning, "Looking up the direct partners of user {UserId} for a presence change failed ({Reason}); only subscribers hear of it")]
-    private static partial void LogPartnersFailed(ILogger logger, string reason, Guid userId);
+    [LoggerMessage(LogLevel.Warning, "Looking up the direct partners of {Count} users for their presence changes failed ({Reason}); only subscribers hear of them")]
+    private static partial void LogPartnersFailed(ILogger logger, string reason, int count);
 }
 
 /// <summary>The <c>presence</c> event: <c>status</c> is "online" or "offline".</summary>
@@ -266,8 +278,8 @@ public static class PresenceServices
     public static WebApplicationBuilder AddPresence(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<PresenceOptions>().Bind(builder.Configuration.GetSection(PresenceOptions.Section))
-            .Validate(o => o.TimeoutSeconds >= 3 && o.MaxIds > 0 && o.LookupsInFlight > 0,
-                "Presence:TimeoutSeconds must be at least 3, Presence:MaxIds and Presence:LookupsInFlight positive.")
+            .Validate(o => o.TimeoutSeconds >= 3 && o.MaxIds > 0 && o.LookupsInFlight > 0 && o.LookupBatch > 0,
+                "Presence:TimeoutSeconds must be at least 3, Presence:MaxIds, Presence:LookupsInFlight and Presence:LookupBatch positive.")
             .ValidateOnStart();
         builder.Services.AddSingleton<PresenceHub>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PresenceHub>());

@@ -15,8 +15,11 @@ public sealed class PresenceOptions
     public int MaxIds { get; set; } = 200;
 
     /// <summary>
-    /// Database lookups of direct partners this instance runs at once for presence changes (one per change): a burst
-    /// of changes (an instance's users going offline together) waits its turn rather than draining the connection pool.
+    /// Database lookups of direct partners this instance runs at once for presence changes: a burst of changes (an
+    /// instance's users going offline together) waits its turn rather than draining the connection pool.
     /// </summary>
     public int LookupsInFlight { get; set; } = 4;
+
+    /// <summary>Most presence changes one lookup of direct partners serves (the changes waiting when it starts).</summary>
+    public int LookupBatch { get; set; } = 500;
 }

@@ -172,8 +172,10 @@ public sealed partial class SocketConnection : IDisposable
 
     /// <summary>
     /// Sends what is queued until the queue completes (closing or aborted) or a close without drain comes.
-    /// The wait takes no token: a cancellable wait on a channel allocates for every frame, so
-    /// <see cref="Abort"/> completes the queue instead.
+    /// Neither the wait nor the send takes a token: a cancellable wait on a channel allocates for every
+    /// frame, and a cancellable send skips ManagedWebSocket's synchronous path for an async one that
+    /// registers with the token. <see cref="Abort"/> completes the queue and aborts the socket, which also
+    /// ends a send that waits on a client that does not read.
     /// </summary>
     private async Task SendQueuedAsync()
     {
@@ -188,7 +190,7 @@ public sealed partial class SocketConnection : IDisposable
                 {
                     return;
                 }
-                await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, aborted.Token);
+                await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
             }
         }
     }

@@ -474,4 +474,31 @@ public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
         var (_, status) = await slow.ReadToCloseAsync(TimeSpan.FromSeconds(20));
         ((int?)status).ShouldBe(1013);
     }
+
+    [Fact]
+    public async Task SlowConsumer_ThatNeverReads_IsCutOffAfterTwiceTheCloseTimeout()
+    {
+        var small = app.StartInstanceWithSmallSendBuffers(s => s["Limits:SocketCloseTimeoutSeconds"] = "1");
+        var api = new Api(small.CreateClient());
+        var owner = await api.RegisterAsync();
+        var slowUser = await api.RegisterAsync();
+        var room = await api.CreateRoomAsync(owner, false, slowUser.Id);
+        await using var slow = await ChatSocket.ConnectKestrelAsync(small, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), slowUser.AccessToken, autoRead: false, receiveBufferBytes: 4096);
+        await using var healthy = await ChatSocket.ConnectKestrelAsync(small, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), owner.AccessToken);
+        await healthy.NextAsync("ready");
+        var slowConnection = small.Services.GetRequiredService<ConnectionRegistry>().Sockets.Single(s => s.UserId == slowUser.Id);
+        var content = new string('x', 4000);
+        for (var i = 0; i < 4000 && !slowConnection.IsClosing; i++)
+        {
+            await api.PostMessageAsync(owner, room, content);
+        }
+        slowConnection.IsClosing.ShouldBeTrue("the slow socket was never closed");
+
+        // The server's send waits on the full buffers; after twice the close timeout it gives up on the close handshake.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var reading = Stopwatch.StartNew();
+        var (_, status) = await slow.ReadToCloseAsync(TimeSpan.FromSeconds(20));
+        status.ShouldBeNull("the connection should have been cut, not closed with a close frame once the client read");
+        reading.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(10));
+    }
 }

@@ -74,6 +74,38 @@ public sealed class PresenceTests(ScaledOutApp app, ITestOutputHelper output) : 
     }
 
     [Fact]
+    public async Task Presence_ManyUsersComeOnlineAtOnce_EachPartnerHearsOfTheirsAlone()
+    {
+        var (a, b) = (app.StartInstance(), app.StartInstance());
+        var api = new Api(a.CreateClient());
+        var pairs = new List<(Account User, Account Partner)>();
+        for (var i = 0; i < 20; i++)
+        {
+            var (user, partner) = (await api.RegisterAsync(), await api.RegisterAsync());
+            await StartDirectAsync(api, user, partner);
+            pairs.Add((user, partner));
+        }
+        var watchers = await Task.WhenAll(pairs.Select(p => ReadyAsync(a, p.Partner)));
+
+        // One burst of changes: their partner lookups are batched, and each change still goes to its own user's partners.
+        var sockets = await Task.WhenAll(pairs.Select(p => ChatSocket.ConnectAsync(b, ApiRoutes.UserSocket, p.User.AccessToken)));
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            (await watchers[i].NextAsync(PresenceOf(pairs[i].User)))["status"].Text().ShouldBe("online");
+        }
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            var others = pairs.Where((_, j) => j != i).Select(p => p.User.Id.ToString()).ToHashSet();
+            (await watchers[i].DrainAsync(Quiet)).Where(f => f["type"]?.GetValue<string>() == "presence" && others.Contains(f["user_id"].Text()))
+                .ShouldBeEmpty();
+        }
+        foreach (var socket in sockets.Concat(watchers))
+        {
+            await socket.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Presence_SubscribedGroupMemberIsSeen_StrangerNeverIs_UnsubscribeStopsIt()
     {
         var a = app.StartInstance();
