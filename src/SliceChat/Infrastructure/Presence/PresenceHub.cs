@@ -119,12 +119,12 @@ public sealed partial class PresenceHub(
     /// <summary>Nothing: the sockets that close while the app stops still make their users go offline, until disposal.</summary>
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>Runs twice (the container disposes the singleton and the hosted service), so it only cancels <see cref="stopping"/>, never disposes it.</summary>
     public async ValueTask DisposeAsync()
     {
         slots.Changed -= OnChanged;
         await stopping.CancelAsync();
         await Task.WhenAll(publishers);
-        stopping.Dispose();
         if (subscription is not null)
         {
             await subscription.DisposeAsync();
