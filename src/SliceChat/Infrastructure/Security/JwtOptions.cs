@@ -15,6 +15,8 @@ public sealed class JwtOptions
     public int ClockSkewSeconds { get; set; } = 5;
     /// <summary>How long an instance trusts its cached "session still active" answer when a revocation message is lost.</summary>
     public int SessionCacheSeconds { get; set; } = 10;
+    /// <summary>Most validated access tokens an instance remembers until they expire (<see cref="ValidatedTokens"/>); 0 validates every request's.</summary>
+    public int ValidatedTokenCacheSize { get; set; } = 10_000;
     /// <summary>How often expired and long-revoked login sessions are deleted.</summary>
     public int PruneSessionsMinutes { get; set; } = 60;
 }

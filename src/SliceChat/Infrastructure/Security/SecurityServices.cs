@@ -17,6 +17,7 @@ public static class SecurityServices
             .Validate(o => o.AccessTokenMinutes is > 0 and <= 24 * 60, "Jwt:AccessTokenMinutes must be between 1 and 1440.")
             .Validate(o => o.RefreshTokenDays > 0, "Jwt:RefreshTokenDays must be positive.")
             .Validate(o => o.PruneSessionsMinutes > 0, "Jwt:PruneSessionsMinutes must be positive.")
+            .Validate(o => o.ValidatedTokenCacheSize >= 0, "Jwt:ValidatedTokenCacheSize must not be negative.")
             .ValidateOnStart();
 
         // Resolved now, so a missing or short key outside Development stops start-up.
@@ -57,35 +58,70 @@ public static class SecurityServices
                 };
                 bearer.Events = new JwtBearerEvents
                 {
-                    // Browsers cannot set headers on a WebSocket handshake: accept ?token= there.
-                    OnMessageReceived = context =>
+                    OnMessageReceived = async context =>
                     {
-                        if (context.Request.Path.StartsWithSegments("/ws") || context.Request.Path.StartsWithSegments("/api/v1/ws"))
+                        // Browsers cannot set headers on a WebSocket handshake: accept ?token= there.
+                        var request = context.Request;
+                        if (request.Path.StartsWithSegments("/ws") || request.Path.StartsWithSegments("/api/v1/ws"))
                         {
-                            var token = context.Request.Query["token"].ToString();
-                            if (!string.IsNullOrEmpty(token))
+                            var query = request.Query["token"].ToString();
+                            if (!string.IsNullOrEmpty(query))
                             {
-                                context.Token = token;
+                                context.Token = query;
                             }
                         }
-                        return Task.CompletedTask;
+                        var token = context.Token ?? BearerToken(request);
+                        if (token is null || context.HttpContext.RequestServices.GetRequiredService<ValidatedTokens>().Find(token) is not { } known)
+                        {
+                            return; // JwtBearer validates it
+                        }
+                        if (await ActivePrincipalAsync(context.HttpContext, known.User, known.ExpiresAt, context.Scheme.Name) is { } principal)
+                        {
+                            context.Principal = principal;
+                            context.Success();
+                        }
+                        else
+                        {
+                            context.Fail(Revoked);
+                        }
                     },
                     OnTokenValidated = async context =>
                     {
                         var user = Slices.CurrentUser.FromPrincipal(context.Principal!);
-                        var revocation = context.HttpContext.RequestServices.GetRequiredService<SessionRevocation>();
-                        if (user is null || !await revocation.IsActiveAsync(user.SessionId, user.Id, context.HttpContext.RequestAborted))
-                        {
-                            context.Fail("The login session is revoked or expired.");
-                            return;
-                        }
+                        var expiresAt = context.Principal!.FindFirst(JwtRegisteredClaimNames.Exp)!.Value;
                         // The validated identity holds the parsed token and every claim of it; a socket's request keeps its
                         // authentication result for the socket's life (~6 KB each), so it keeps only what slices bind.
-                        context.Principal = user.ToPrincipal(context.Principal!.FindFirst(JwtRegisteredClaimNames.Exp)!.Value, context.Scheme.Name);
+                        if (await ActivePrincipalAsync(context.HttpContext, user, expiresAt, context.Scheme.Name) is not { } principal)
+                        {
+                            context.Fail(Revoked);
+                            return;
+                        }
+                        context.Principal = principal;
+                        var token = (JsonWebToken)context.SecurityToken;
+                        context.HttpContext.RequestServices.GetRequiredService<ValidatedTokens>()
+                            .Add(token.EncodedToken, new ValidatedTokens.Entry(user!, expiresAt, new DateTimeOffset(token.ValidTo, TimeSpan.Zero)));
                     },
                 };
             });
         services.AddAuthorization();
+        services.AddSingleton<ValidatedTokens>();
         return builder;
     }
+
+    private const string Revoked = "The login session is revoked or expired.";
+
+    /// <summary>The token of an <c>Authorization: Bearer</c> header, as JwtBearer reads it.</summary>
+    private static string? BearerToken(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && authorization["Bearer ".Length..].Trim() is { Length: > 0 } token
+            ? token
+            : null;
+    }
+
+    /// <summary>The caller's principal, with only the claims slices bind, while their login session is active.</summary>
+    private static async Task<System.Security.Claims.ClaimsPrincipal?> ActivePrincipalAsync(HttpContext http, Slices.CurrentUser? user, string expiresAt, string scheme) =>
+        user is not null && await http.RequestServices.GetRequiredService<SessionRevocation>().IsActiveAsync(user.SessionId, user.Id, http.RequestAborted)
+            ? user.ToPrincipal(expiresAt, scheme)
+            : null;
 }
