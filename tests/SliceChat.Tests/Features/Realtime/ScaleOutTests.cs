@@ -444,15 +444,9 @@ public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
     public async Task SlowConsumer_IsClosedWith1013_OthersKeepReceiving_QueueStaysBounded()
     {
         var small = app.StartInstanceWithSmallSendBuffers();
-        var api = new Api(small.CreateClient());
-        var owner = await api.RegisterAsync();
-        var slowUser = await api.RegisterAsync();
-        var room = await api.CreateRoomAsync(owner, false, slowUser.Id);
-        await using var slow = await ChatSocket.ConnectKestrelAsync(small, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), slowUser.AccessToken, autoRead: false, receiveBufferBytes: 4096);
-        await using var healthy = await ChatSocket.ConnectKestrelAsync(small, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), owner.AccessToken);
-        await healthy.NextAsync("ready");
+        await using var sockets = await SlowConsumerRoom.OpenAsync(small);
+        var (api, owner, room, slow, healthy, slowConnection) = sockets;
         var registry = small.Services.GetRequiredService<ConnectionRegistry>();
-        var slowConnection = registry.Sockets.Single(s => s.UserId == slowUser.Id);
         const int capacity = 512;
 
         // Big messages fill the kernel's socket buffers first; then the slow socket's own queue fills.
@@ -479,14 +473,8 @@ public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
     public async Task SlowConsumer_ThatNeverReads_IsCutOffAfterTwiceTheCloseTimeout()
     {
         var small = app.StartInstanceWithSmallSendBuffers(s => s["Limits:SocketCloseTimeoutSeconds"] = "1");
-        var api = new Api(small.CreateClient());
-        var owner = await api.RegisterAsync();
-        var slowUser = await api.RegisterAsync();
-        var room = await api.CreateRoomAsync(owner, false, slowUser.Id);
-        await using var slow = await ChatSocket.ConnectKestrelAsync(small, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), slowUser.AccessToken, autoRead: false, receiveBufferBytes: 4096);
-        await using var healthy = await ChatSocket.ConnectKestrelAsync(small, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), owner.AccessToken);
-        await healthy.NextAsync("ready");
-        var slowConnection = small.Services.GetRequiredService<ConnectionRegistry>().Sockets.Single(s => s.UserId == slowUser.Id);
+        await using var sockets = await SlowConsumerRoom.OpenAsync(small);
+        var (api, owner, room, slow, _, slowConnection) = sockets;
         var content = new string('x', 4000);
         for (var i = 0; i < 4000 && !slowConnection.IsClosing; i++)
         {
@@ -500,5 +488,28 @@ public sealed class ScaleOutTests : IClassFixture<ScaledOutApp>, IAsyncLifetime
         var (_, status) = await slow.ReadToCloseAsync(TimeSpan.FromSeconds(20));
         status.ShouldBeNull("the connection should have been cut, not closed with a close frame once the client read");
         reading.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>A room on an instance with small send buffers: a socket of a member whose client never reads, and the owner's healthy one (ready).</summary>
+    private sealed record SlowConsumerRoom(Api Api, Account Owner, Guid Room, ChatSocket Slow, ChatSocket Healthy, SocketConnection SlowConnection) : IAsyncDisposable
+    {
+        public static async Task<SlowConsumerRoom> OpenAsync(AppFactory small)
+        {
+            var api = new Api(small.CreateClient());
+            var owner = await api.RegisterAsync();
+            var slowUser = await api.RegisterAsync();
+            var room = await api.CreateRoomAsync(owner, false, slowUser.Id);
+            var slow = await ChatSocket.ConnectKestrelAsync(small, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), slowUser.AccessToken, autoRead: false, receiveBufferBytes: 4096);
+            var healthy = await ChatSocket.ConnectKestrelAsync(small, ApiRoutes.Fill(ApiRoutes.RoomSocket, room), owner.AccessToken);
+            await healthy.NextAsync("ready");
+            var slowConnection = small.Services.GetRequiredService<ConnectionRegistry>().Sockets.Single(s => s.UserId == slowUser.Id);
+            return new SlowConsumerRoom(api, owner, room, slow, healthy, slowConnection);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Slow.DisposeAsync();
+            await Healthy.DisposeAsync();
+        }
     }
 }
