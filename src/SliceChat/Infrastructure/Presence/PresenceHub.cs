@@ -153,9 +153,9 @@ public sealed partial class PresenceHub(
                 batch.Clear();
             }
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        catch (Exception e) when (e is not OutOfMemoryException && stopping.IsCancellationRequested)
         {
-            // The app is gone.
+            // The app is gone: a lookup under way was cancelled, or met the container already disposed.
         }
     }
 
