@@ -23,7 +23,8 @@ public sealed record PendingSend(Guid ChatroomId, Guid SenderId, string Content,
 /// (<see cref="SendError.AttachmentsUnavailable"/>), before any seq is taken. A batch without
 /// attachments pays nothing for them.
 /// </summary>
-public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAllocator seqs, NotificationOutbox notifications, AttachmentClaims attachments)
+public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAllocator seqs, NotificationOutbox notifications, AttachmentClaims attachments,
+    PerApp<RawSqlCommands> rawSql)
 {
     /// <summary>
     /// Stores <paramref name="sends"/> in one transaction, filling <paramref name="results"/> (one per
@@ -39,7 +40,7 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
         // instance's send of the same key meets the unique index, and the batch is then written send by send.
         var senderOf = new Dictionary<int, Sender>();
         var originals = new Dictionary<int, MessageResponse>();
-        var checkAll = !db.Database.IsNpgsql();
+        var checkAll = db is not PostgresChatDbContext;
         for (var i = 0; i < sends.Count; i++)
         {
             if (checkAll || sends[i].HasAttachments)
@@ -168,7 +169,7 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
         var drafts = fresh.ToDictionary(i => i, i => NewMessage(sends[i], senderOf.GetValueOrDefault(i)?.PartnerId, 0, now));
         // Offline notifications' outbox rows and attachment claims share the batch's transaction; without either, nothing changes.
         await using var outer = notifications.Enabled || attachedTo.Count > 0 ? await db.Database.BeginTransactionAsync(ct) : null;
-        var written = db.Database.IsNpgsql()
+        var written = db is PostgresChatDbContext
             ? await WriteInOneStatementAsync([.. fresh.Select(i => drafts[i])], now, ct)
             : new Written(await WriteInTransactionAsync([.. fresh.Select(i => drafts[i])], now, ct),
                 fresh.ToDictionary(i => drafts[i].Id, i => new Admitted(senderOf[i], null)));
@@ -270,7 +271,7 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
     /// Npgsql has finished reading its result): one round trip, and the rooms' locks are held for no
     /// longer than the statement runs. Raw SQL, because EF cannot put the access check, the repeat
     /// lookup, the seq claim, the read markers and the insert into one statement, nor return the claimed
-    /// seqs (ExecuteUpdate gives a row count).
+    /// seqs (ExecuteUpdate gives a row count); its command is built once per app (<see cref="RawSqlCommands"/>).
     /// <list type="bullet">
     /// <item><c>draft</c> keeps the drafts whose sender is a member, with the sender's name, a direct
     /// conversation's partner, and the stored original (same sender, conversation and
@@ -296,8 +297,10 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
         string[] contents = [.. drafts.Select(d => d.Content)];
         string?[] clientIds = [.. drafts.Select(d => d.ClientMessageId)];
         const int direct = (int)ChatroomKind.Direct;
-        // Starts with the tag of PreparedStatements (a tag by TagWith would make EF wrap the statement in a subquery).
-        var rows = await db.Database.SqlQuery<WrittenRow>($"""
+        var written = new Written([], []);
+        // Starts with the tag of PreparedStatements (a tag by TagWith would make EF wrap the statement in a subquery). Its rows:
+        // a claimed conversation's id and newest seq, or an admitted draft's id, original, sender name and partner.
+        await rawSql.Value.ReadAsync(db, $"""
             -- prepared
             WITH draft AS (
                 SELECT d.*, r.kind, u.username AS sender_name,
@@ -332,14 +335,22 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
                 SELECT f.id, f.chatroom_id, k.last_seq - f.from_end, f.sender_id, f.recipient_id, f.content, f.client_message_id, {now}
                 FROM fresh AS f JOIN claimed AS k ON k.id = f.chatroom_id
             )
-            SELECT id AS "Id", TRUE AS "IsRoom", last_seq AS "LastSeq", NULL::uuid AS "OriginalId", NULL AS "SenderName", NULL::uuid AS "RecipientId"
+            SELECT id, TRUE AS is_room, last_seq, NULL::uuid AS original_id, NULL AS sender_name, NULL::uuid AS recipient_id
             FROM claimed
             UNION ALL
             SELECT id, FALSE, NULL, original_id, sender_name, recipient_id FROM admitted
-            """).ToListAsync(ct);
-        var written = new Written(
-            rows.Where(r => r.IsRoom).ToDictionary(r => r.Id, r => r.LastSeq!.Value),
-            rows.Where(r => !r.IsRoom).ToDictionary(r => r.Id, r => new Admitted(new Sender(r.SenderName!, r.RecipientId), r.OriginalId)));
+            """, row =>
+            {
+                if (row.GetBoolean(1))
+                {
+                    written.LastSeqs.Add(row.GetGuid(0), row.GetInt64(2));
+                }
+                else
+                {
+                    written.Admitted.Add(row.GetGuid(0), new Admitted(new Sender(row.GetString(4), row.IsDBNull(5) ? null : row.GetGuid(5)),
+                        row.IsDBNull(3) ? null : row.GetGuid(3)));
+                }
+            }, ct);
         // The statement numbered the admitted drafts that repeat nothing: the same rule, over the same drafts in the same order.
         var stored = drafts.Where(d => written.Admitted.GetValueOrDefault(d.Id) is { OriginalId: null }).ToList();
         new SeqPlan(stored).Assign(written.LastSeqs);
@@ -349,9 +360,6 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
         }
         return written;
     }
-
-    /// <param name="Id">A conversation's id (<paramref name="IsRoom"/>, with its newest seq) or an admitted draft's.</param>
-    private sealed record WrittenRow(Guid Id, bool IsRoom, long? LastSeq, Guid? OriginalId, string? SenderName, Guid? RecipientId);
 
     /// <summary>
     /// SQLite: the seq claims and markers through <see cref="SeqAllocator"/>, the insert through EF, in one transaction (the

@@ -31,7 +31,7 @@ public sealed class NotificationOutbox(IOptions<NotificationsOptions> options, T
             throw new InvalidOperationException("Notifications must be queued in the transaction that stores their messages.");
         }
         var due = time.GetUtcNow().AddSeconds(options.Value.DelaySeconds).ToUnixTimeMilliseconds();
-        if (db.Database.IsNpgsql())
+        if (db is PostgresChatDbContext)
         {
             Guid[] rooms = [.. pairs.Select(p => p.ChatroomId)];
             Guid[] senders = [.. pairs.Select(p => p.SenderId)];

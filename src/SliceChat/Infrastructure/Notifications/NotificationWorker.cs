@@ -79,7 +79,7 @@ public sealed partial class NotificationWorker(
         var leaseEnd = (now + settings.Lease).ToUnixTimeMilliseconds();
         var batch = settings.ClaimBatch;
         // SQLite's RETURNING takes no table-qualified names; PostgreSQL's needs them here (the subquery has a seq too).
-        return db.Database.IsNpgsql()
+        return db is PostgresChatDbContext
             ? db.Database.SqlQuery<ClaimedDelivery>($"""
                 UPDATE notification_deliveries AS d SET due_at = {leaseEnd}
                 FROM (SELECT seq FROM notification_deliveries WHERE due_at <= {nowMs} ORDER BY due_at LIMIT {batch} FOR UPDATE SKIP LOCKED) AS due
