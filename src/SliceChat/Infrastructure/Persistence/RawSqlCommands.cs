@@ -11,8 +11,8 @@ namespace SliceChat.Infrastructure.Persistence;
 /// Raw SQL run through EF (its connection, the context's transaction, the interceptors) with its command built once per
 /// app (take it as <c>PerApp&lt;RawSqlCommands&gt;</c>). EF's <c>SqlQuery</c> over interpolated SQL cannot cache its
 /// command, because its arguments reach the query as one object[]: on every call it formats the SQL again, maps each
-/// argument's type and builds a new command, about 43 KB for the batch send statement, more than the rest of a send
-/// allocated. The command's parameter types are those of the first call's arguments, so an argument must never be null.
+/// argument's type and builds a new command: for the batch send statement, about 31 of the 72 KB a REST send allocated.
+/// The command's parameter types are those of the first call's arguments, so an argument must never be null.
 /// </summary>
 public sealed class RawSqlCommands
 {
