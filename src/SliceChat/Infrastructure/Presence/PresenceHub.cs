@@ -149,6 +149,10 @@ public sealed partial class PresenceHub(
                 {
                     batch.Add(change);
                 }
+                if (batch.Count == 0)
+                {
+                    continue; // every loop wakes for a change, and another one took it
+                }
                 await PublishAsync(batch);
                 batch.Clear();
             }
