@@ -404,9 +404,11 @@ const scenarios = {
                'seeded benchmark message number ' || s || ' of conversation ' || r.n, NULL,
                now() - interval '1 day' + s * interval '10 milliseconds' - r.n * interval '1 second', NULL, NULL
         FROM f_rooms r CROSS JOIN generate_series(1, ${perRoom}) s;
-      ANALYZE chatrooms; ANALYZE members; ANALYZE messages;
-      -- the seed's dirty pages written now, not by the checkpointer while the reads are measured
-      CHECKPOINT;`);
+      `);
+    // Vacuumed and checkpointed now, so that neither autovacuum (a million rows just inserted) nor the checkpointer (the
+    // seed's dirty pages) runs while the reads are measured. VACUUM cannot share psql's one transaction of -c.
+    psql('VACUUM (ANALYZE) chatrooms, members, messages');
+    psql('CHECKPOINT');
     const seedS = (L.now() - t0) / 1000;
     const roomIds = psql(`SELECT c.id FROM chatrooms c JOIN members m ON m.chatroom_id = c.id WHERE m.user_id = '${me.id}' AND c.name LIKE 'bench f %'`).split('\n').filter(Boolean);
     const total = Number(psql('SELECT count(*) FROM messages'));
@@ -615,7 +617,7 @@ itself shares those cores with the servers.
 
 Run ${results.started_at} → ${results.finished_at}; raw results in \`bench/results/\` (${path.basename(jsonPath)}, not committed).
 Configuration: ${RUNS} runs, ${DURATION} s per run after ${WARMUP ?? 0} s of unmeasured warm-up load per target (a, b, d, e), ${C_SOCKETS} sockets in scenario c (${C_MESSAGES} broadcasts),
-${E_RATE} msg/s in scenario e, ${F_SAMPLES} requests per query and run in scenario f after ${F_WARMUP} unmeasured ones (and a CHECKPOINT after its seed).
+${E_RATE} msg/s in scenario e, ${F_SAMPLES} requests per query and run in scenario f after ${F_WARMUP} unmeasured ones (and a VACUUM (ANALYZE) and a CHECKPOINT after its seed).
 
 Scenarios:
 - **a**: 10 rooms × 20 members, the members of each room spread over both instances (one socket each),
