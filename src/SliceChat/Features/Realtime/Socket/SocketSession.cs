@@ -31,6 +31,7 @@ public sealed partial class SocketSession(
     {
         var options = limits.Value;
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
+        ForgetUrlToken(http);
         connection = new SocketConnection(socket, caller.Id, caller.SessionId, expiresAt, scope, roomId,
             options.SocketQueueCapacity, TimeSpan.FromSeconds(options.SocketCloseTimeoutSeconds), metrics, logger);
         var receiver = new FrameReceiver(socket, connection, options);
@@ -70,6 +71,19 @@ public sealed partial class SocketSession(
     }
 
     public void Dispose() => connection?.Dispose();
+
+    /// <summary>
+    /// A browser's socket carries its access token in <c>?token=</c>, and the parsed query holds a decoded copy of it
+    /// for as long as the request lives: the socket's whole life. Nothing reads the query once the socket is accepted;
+    /// dropping it saves ~1.1 KB of every idle socket (dotnet-dump of bench scenario c). Kestrel keeps the raw URL itself.
+    /// </summary>
+    private static void ForgetUrlToken(HttpContext http)
+    {
+        if (http.Request.QueryString.HasValue)
+        {
+            http.Request.Query = QueryCollection.Empty;
+        }
+    }
 
     private async Task OpenAsync(ConversationFollower follower, long? roomCheckedAt)
     {
