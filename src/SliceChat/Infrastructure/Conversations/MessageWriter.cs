@@ -96,7 +96,7 @@ public sealed class MessageWriter(ChatDbContext db, ChatEvents events, SendBatch
         }
 
         var now = Clock.Now();
-        var room = new Chatroom { Id = Guid.CreateVersion7(), Kind = ChatroomKind.Direct, Name = "direct", IsPrivate = true, CreatedBy = senderId, CreatedAt = now, LastActivityAt = now, DirectKey = key };
+        var room = new Chatroom { Id = SequentialIds.Next(), Kind = ChatroomKind.Direct, Name = "direct", IsPrivate = true, CreatedBy = senderId, CreatedAt = now, LastActivityAt = now, DirectKey = key };
         db.Chatrooms.Add(room);
         db.Members.Add(new Member { ChatroomId = room.Id, UserId = senderId, Role = MemberRole.Member, JoinedAt = now });
         db.Members.Add(new Member { ChatroomId = room.Id, UserId = partnerId, Role = MemberRole.Member, JoinedAt = now });

@@ -15,7 +15,7 @@ public sealed class LoginSessions(ChatDbContext db, TokenService tokens, Session
         var now = Clock.Now();
         var session = new LoginSession
         {
-            Id = Guid.CreateVersion7(),
+            Id = SequentialIds.Next(),
             UserId = user.Id,
             CreatedAt = now,
             LastUsedAt = now,

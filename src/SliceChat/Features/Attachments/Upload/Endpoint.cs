@@ -97,7 +97,7 @@ public sealed class Endpoint(ChatDbContext db, IAttachmentStore store, Attachmen
                 detail: "The file's bytes are none of the accepted types: PNG, JPEG, GIF, WebP, PDF, plain text, ZIP, MP3, MP4, WebM, Ogg.");
         }
 
-        var id = Guid.CreateVersion7();
+        var id = SequentialIds.Next();
         await store.SaveAsync(AttachmentKeys.Original(id), upload, ct);
         var attachment = new Attachment
         {

@@ -11,7 +11,7 @@ public static class Mapper
         var now = Clock.Now();
         return new Chatroom
         {
-            Id = Guid.CreateVersion7(),
+            Id = SequentialIds.Next(),
             Kind = ChatroomKind.Group,
             Name = request.Name!.Trim(),
             Description = request.Description,
