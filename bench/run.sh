@@ -79,6 +79,12 @@ blog() { printf '[bench] %s\n' "$*" >&2; }
 # Many sockets: raise the descriptor limit for this shell and what it starts, if allowed.
 ulimit -n 200000 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 blog "open files limit: $(ulimit -n)"
+# Scenario c's load generator holds every socket, and each instance half of them, in one process: check before the
+# peer's half-opened sockets fail with EMFILE.
+if [[ ",${BENCH_SCENARIOS:-c}," == *",c,"* ]] && (( ${BENCH_C_SOCKETS:-5000} + 1000 > $(ulimit -n) )); then
+  blog "scenario c needs more open files than this machine allows a process ($(ulimit -n), hard limit $(ulimit -Hn)) for ${BENCH_C_SOCKETS:-5000} sockets: raise the limit or lower BENCH_C_SOCKETS"
+  exit 1
+fi
 
 blog "building the app (Release)"
 dotnet build -c Release src/SliceChat/SliceChat.csproj -nologo -v q >"$BENCH_TMP/build.log" 2>&1 ||
