@@ -63,15 +63,15 @@ function gapFills() {
 }
 
 // ---- REST -----------------------------------------------------------------------------------
+const request = L.httpClient();
 async function api(method, p, token, body, base = SC[0]) {
   const headers = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (token) headers.authorization = 'Bearer ' + token;
-  const res = await fetch(base + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
+  const { status, body: text } = await request(method, base + p, headers, body === undefined ? undefined : JSON.stringify(body));
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { json = text; }
-  return { status: res.status, json };
+  return { status, json };
 }
 async function must(method, p, token, body, base) {
   const r = await api(method, p, token, body, base);
@@ -420,6 +420,7 @@ const scenarios = {
     };
     const runs = {};
     for (const q of Object.keys(queries)) runs[q] = [];
+    const auth = { authorization: 'Bearer ' + me.token };
     for (let r = 0; r < RUNS; r++) {
       for (const [q, mk] of Object.entries(queries)) {
         // Unmeasured: enough requests for each instance's JIT to have compiled the read path's final code (spread over
@@ -430,10 +431,9 @@ const scenarios = {
         let bytes = 0; let items = 0;
         for (let i = 0; i < F_SAMPLES; i++) {
           const t = L.now();
-          const res = await fetch(SC[i % SC.length] + mk(i), { headers: { authorization: 'Bearer ' + me.token } });
-          const body = await res.text();
+          const { status, body } = await request('GET', SC[i % SC.length] + mk(i), auth);
           lat.push(L.now() - t);
-          if (res.status !== 200) throw new Error(`${q}: ${res.status} ${body.slice(0, 200)}`);
+          if (status !== 200) throw new Error(`${q}: ${status} ${body.slice(0, 200)}`);
           bytes += body.length;
           if (i === 0) { const j = JSON.parse(body); items = Array.isArray(j) ? j.length : j.items.length; }
         }
@@ -631,6 +631,8 @@ Scenarios:
 - **e**: one sender at ${E_RATE} msg/s to rooms of 10, 100 and 1,000 members: server CPU per delivery.
 - **f**: the newest history page, an older page and the conversations list of a user in 200
   conversations on a database of ${F_MESSAGES.toLocaleString('en')} messages (seeded with SQL).
+
+REST requests (d, f) go over node:http on kept-alive connections, one request at a time per client.
 
 Definitions: latency is end to end, from a send timestamp written into the message content to its
 arrival at a receiving socket in the same process (every receiver, the sender included). Loss is
