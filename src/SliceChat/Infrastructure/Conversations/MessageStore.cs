@@ -167,8 +167,10 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
     {
         var now = Clock.Now();
         var drafts = fresh.ToDictionary(i => i, i => NewMessage(sends[i], senderOf.GetValueOrDefault(i)?.PartnerId, 0, now));
-        // Offline notifications' outbox rows and attachment claims share the batch's transaction; without either, nothing changes.
-        await using var outer = notifications.Enabled || attachedTo.Count > 0 ? await db.Database.BeginTransactionAsync(ct) : null;
+        // Attachment claims share the batch's transaction, and so do offline notifications where the batch statement does
+        // not queue them itself (SQLite); without either, nothing changes.
+        var notifyApart = notifications.Enabled && db is not PostgresChatDbContext;
+        await using var outer = notifyApart || attachedTo.Count > 0 ? await db.Database.BeginTransactionAsync(ct) : null;
         var written = db is PostgresChatDbContext
             ? await WriteInOneStatementAsync([.. fresh.Select(i => drafts[i])], now, ct)
             : new Written(await WriteInTransactionAsync([.. fresh.Select(i => drafts[i])], now, ct),
@@ -184,7 +186,7 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
         {
             await attachments.ClaimAsync(drafts[i].Id, sends[i].SenderId, sends[i].AttachmentIds!, ct);
         }
-        if (notifications.Enabled)
+        if (notifyApart)
         {
             await notifications.EnqueueAsync(db, stored.Select(i => (drafts[i].ChatroomId, drafts[i].SenderId)), ct);
         }
@@ -287,6 +289,8 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
     /// <item><c>inserted</c> gives each message its seq (<c>newest - from_end</c>). A unique index
     /// refusing one message (the same client_message_id stored by another instance after this
     /// statement's snapshot) fails the statement, and nothing of the batch is stored.</item>
+    /// <item><c>notified</c>, with offline notifications on, opens their windows for the stored messages by
+    /// <see cref="NotificationOutbox"/>'s rule (in its key order), so that they cost no statement of their own.</item>
     /// </list>
     /// </summary>
     private async Task<Written> WriteInOneStatementAsync(IReadOnlyList<Message> drafts, DateTimeOffset now, CancellationToken ct)
@@ -297,6 +301,8 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
         string[] contents = [.. drafts.Select(d => d.Content)];
         string?[] clientIds = [.. drafts.Select(d => d.ClientMessageId)];
         const int direct = (int)ChatroomKind.Direct;
+        var notify = notifications.Enabled;
+        var due = notify ? notifications.DueAt() : 0;
         var written = new Written([], []);
         // Starts with the tag of PreparedStatements (a tag by TagWith would make EF wrap the statement in a subquery). Its rows:
         // a claimed conversation's id and newest seq, or an admitted draft's id, original, sender name and partner.
@@ -334,6 +340,14 @@ public sealed class MessageStore(ChatDbContext db, ChatroomAccess access, SeqAll
                 INSERT INTO messages (id, chatroom_id, seq, sender_id, recipient_id, content, client_message_id, created_at)
                 SELECT f.id, f.chatroom_id, k.last_seq - f.from_end, f.sender_id, f.recipient_id, f.content, f.client_message_id, {now}
                 FROM fresh AS f JOIN claimed AS k ON k.id = f.chatroom_id
+            ), notified AS (
+                INSERT INTO notification_deliveries (user_id, chatroom_id, due_at, attempts)
+                SELECT DISTINCT m.user_id, m.chatroom_id, {due}, 0
+                FROM (SELECT DISTINCT f.chatroom_id, f.sender_id FROM fresh AS f JOIN claimed AS k ON k.id = f.chatroom_id) AS s
+                JOIN members AS m ON m.chatroom_id = s.chatroom_id AND m.user_id <> s.sender_id
+                WHERE {notify} AND NOT m.muted
+                ORDER BY m.user_id, m.chatroom_id
+                ON CONFLICT DO NOTHING
             )
             SELECT id, TRUE AS is_room, last_seq, NULL::uuid AS original_id, NULL AS sender_name, NULL::uuid AS recipient_id
             FROM claimed

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using SliceChat.Features;
+using SliceChat.Infrastructure.Conversations;
 using SliceChat.Tests.Support;
 using Xunit.Abstractions;
 
@@ -142,6 +144,40 @@ public sealed class OfflineNotificationTests(ScaledOutApp app, ITestOutputHelper
             await Task.Delay(TimeSpan.FromSeconds(1));
             receiver.Received.Where(For(bob)).ShouldBeEmpty();
             receiver.Received.Where(For(carol)).ShouldBeEmpty();
+        }
+        finally
+        {
+            await StopAllAsync();
+        }
+    }
+
+    /// <summary>A send stored on its own (what a batch that failed falls back to) opens windows by the batch's rule.</summary>
+    [Fact]
+    public async Task Webhook_SendStoredOnItsOwn_TellsTheOfflineMember_NeitherTheMutedOneNorTheSender()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        try
+        {
+            var instance = Start(receiver);
+            var api = new Api(instance.CreateClient());
+            var alice = await api.RegisterAsync();
+            var carol = await api.RegisterAsync();
+            var dave = await api.RegisterAsync();
+            var room = await api.CreateRoomAsync(alice, false, carol.Id, dave.Id);
+            await (await api.As(carol).PatchAsync(ApiRoutes.Fill(ApiRoutes.Membership, room), new { muted = true })).ShouldHaveStatus(HttpStatusCode.OK);
+
+            await using (var scope = instance.Services.CreateAsyncScope())
+            {
+                var stored = await scope.ServiceProvider.GetRequiredService<MessageStore>()
+                    .StoreOneAsync(new PendingSend(room, alice.Id, "stored on its own", null), default);
+                stored.Created.ShouldBeTrue();
+            }
+
+            var told = await receiver.WaitAsync(r => r.Any(For(dave)), TimeSpan.FromSeconds(DelaySeconds + 20));
+            told.Single(For(dave)).Json["chatroom"]!["id"].Text().ShouldBe(room.ToString());
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            receiver.Received.Where(For(carol)).ShouldBeEmpty();
+            receiver.Received.Where(For(alice)).ShouldBeEmpty();
         }
         finally
         {
