@@ -6,6 +6,8 @@
 //      `count` room sockets that have had their ready frame, divided by `count`;
 //   2. per delivery: bytes the server allocates per message.created with `count` sockets in the room,
 //      against the same with one socket, divided by the extra sockets.
+// The sockets carry their access token in ?token= as a browser's do; SLICECHAT_BENCH_TOKEN_IN=header sends it in
+// Authorization instead, as other clients may.
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
@@ -178,6 +180,15 @@ internal static class IdleSockets
         public void Dispose() => Process.Dispose();
     }
 
+    private static bool InHeader => Environment.GetEnvironmentVariable("SLICECHAT_BENCH_TOKEN_IN") == "header";
+
+    /// <summary>Moves <paramref name="url"/>'s ?token= into the socket's Authorization header; returns the URL without it.</summary>
+    private static Uri WithTokenInHeader(ClientWebSocket socket, Uri url)
+    {
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + System.Web.HttpUtility.ParseQueryString(url.Query)["token"]);
+        return new Uri(url.GetLeftPart(UriPartial.Path));
+    }
+
     /// <summary>The child process: opens the sockets, reads every frame, and obeys "trim" and "exit" on stdin.</summary>
     public static async Task ClientsAsync(Uri url, int count)
     {
@@ -190,7 +201,7 @@ internal static class IdleSockets
             try
             {
                 var socket = new ClientWebSocket();
-                await socket.ConnectAsync(url, CancellationToken.None);
+                await socket.ConnectAsync(InHeader ? WithTokenInHeader(socket, url) : url, CancellationToken.None);
                 var buffer = new byte[4096];
                 await socket.ReceiveAsync(buffer, CancellationToken.None); // ready
                 lock (sockets)
