@@ -75,7 +75,7 @@ public sealed partial class SocketSession(
 
     /// <summary>
     /// The handshake's access token (in <c>?token=</c> from a browser, else in <c>Authorization</c>) would live as long as
-    /// the request, which is the socket's whole life: the parsed query holds a decoded copy, the headers the header's value.
+    /// the request, which is the socket's whole life: the parsed query holds a decoded copy, the request headers the header.
     /// Nothing reads either once the socket is accepted (a fresh token comes in an <c>auth</c> frame); dropping them saves
     /// ~1.1 KB of every idle socket that used the query and ~0.8 KB of one that used the header (dotnet-dump of bench
     /// scenario c; <c>bash bench/run.sh micro idle-sockets</c>). Kestrel keeps the raw URL itself.
