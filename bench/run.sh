@@ -60,7 +60,9 @@ BENCH_PIDS=()
 bench_cleanup() {
   local rc=$?
   set +e
-  local pid
+  local pid file
+  # and the instances the load generator restarted (scenario c), from their launchers' pid files
+  for file in "$BENCH_TMP"/*.pid; do [[ -f "$file" ]] && BENCH_PIDS+=("$(cat "$file")"); done
   for pid in "${BENCH_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   for pid in "${BENCH_PIDS[@]}"; do
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -116,14 +118,28 @@ wait_http() { # url, name, pid
   blog "$2 did not answer $1"; return 1
 }
 
+# Every server instance runs from a launcher script, $BENCH_TMP/<name>.sh, which writes its pid to <name>.pid and
+# execs the server (appending to <name>.log): the load generator restarts a target's instances with them, so that
+# scenario c measures memory on fresh processes.
+launcher() { # name, then the command (with env ...)
+  local name="$1"; shift
+  {
+    echo '#!/usr/bin/env bash'
+    printf 'echo $$ >%q\n' "$BENCH_TMP/$name.pid"
+    printf 'exec'; printf ' %q' "$@"; printf ' >>%q 2>&1\n' "$BENCH_TMP/$name.log"
+  } >"$BENCH_TMP/$name.sh"
+  bash "$BENCH_TMP/$name.sh" &
+}
+
 APP_URLS=() APP_PIDS=()
 for name in a b; do
   port="$(free_port)"
-  env ConnectionStrings__Postgres="$PG_CONN" \
+  launcher "app_$name" env ConnectionStrings__Postgres="$PG_CONN" \
       Redis__Configuration="$SLICECHAT_TEST_REDIS,abortConnect=false" \
       Jwt__SigningKey="$SIGNING_KEY" \
       Jwt__AccessTokenMinutes=240 \
       Limits__RateLimitingEnabled=false \
+      Limits__ShutdownDrainSeconds=0 \
       Passwords__BcryptWorkFactor=4 \
       ASPNETCORE_URLS="http://127.0.0.1:$port" \
       ASPNETCORE_ENVIRONMENT=Production \
@@ -131,7 +147,7 @@ for name in a b; do
       Logging__LogLevel__Microsoft.AspNetCore=Warning \
       Logging__LogLevel__SliceChat.Infrastructure.Realtime.ConversationFeed=Information \
       DOTNET_PerfMapEnabled="${BENCH_PERF_MAP:-0}" DOTNET_EnableWriteXorExecute="$(( 1 - ${BENCH_PERF_MAP:-0} ))" \
-      dotnet "$APP_DLL" --contentRoot "$(dirname "$APP_DLL")" >"$BENCH_TMP/app_$name.log" 2>&1 &
+      dotnet "$APP_DLL" --contentRoot "$(dirname "$APP_DLL")"
   pid=$!
   BENCH_PIDS+=("$pid")
   blog "SliceChat $name on 127.0.0.1:$port (pid $pid)"
@@ -144,7 +160,7 @@ for url in "${APP_URLS[@]}"; do wait_http "$url/health/ready" "SliceChat $url" "
 PEER_URLS=() PEER_PIDS=()
 for name in a b; do
   port="$(free_port)"
-  PORT="$port" REDIS_URL="redis://$SLICECHAT_TEST_REDIS" node bench/peers/socketio/server.js >"$BENCH_TMP/peer_$name.log" 2>&1 &
+  launcher "peer_$name" env PORT="$port" REDIS_URL="redis://$SLICECHAT_TEST_REDIS" node "$REPO_ROOT/bench/peers/socketio/server.js"
   pid=$!
   BENCH_PIDS+=("$pid")
   blog "peer $name on 127.0.0.1:$port (pid $pid)"
@@ -160,6 +176,7 @@ BENCH_PIDS_APP="$(join "${APP_PIDS[@]}")" \
 BENCH_PIDS_PEER="$(join "${PEER_PIDS[@]}")" \
 BENCH_PID_REDIS="$REDIS_PID" \
 BENCH_APP_LOGS="$BENCH_TMP/app_a.log,$BENCH_TMP/app_b.log" \
+BENCH_LAUNCHERS="$BENCH_TMP" \
 BENCH_PID_POSTMASTER="$POSTMASTER_PID" \
 BENCH_PG_HOST="$PG_HOST" BENCH_PG_PORT="$PG_PORT" BENCH_PG_DB=slicechat_bench PG_BIN="$PG_BIN" \
 BENCH_OUT_DIR="$REPO_ROOT/bench/results" \
