@@ -61,7 +61,7 @@ bench_cleanup() {
   local rc=$?
   set +e
   local pid file
-  # and the instances the load generator restarted (scenario c), from their launchers' pid files
+  # the server instances, from their launchers' pid files (which follow the load generator's restarts in scenario c)
   for file in "$BENCH_TMP"/*.pid; do [[ -f "$file" ]] && BENCH_PIDS+=("$(cat "$file")"); done
   for pid in "${BENCH_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
   for pid in "${BENCH_PIDS[@]}"; do
@@ -149,7 +149,6 @@ for name in a b; do
       DOTNET_PerfMapEnabled="${BENCH_PERF_MAP:-0}" DOTNET_EnableWriteXorExecute="$(( 1 - ${BENCH_PERF_MAP:-0} ))" \
       dotnet "$APP_DLL" --contentRoot "$(dirname "$APP_DLL")"
   pid=$!
-  BENCH_PIDS+=("$pid")
   blog "SliceChat $name on 127.0.0.1:$port (pid $pid)"
   # start them one after the other, so start-up migrations do not race
   wait_http "http://127.0.0.1:$port/health/live" "SliceChat $name" "$pid" || { cat "$BENCH_TMP/app_$name.log" >&2; exit 1; }
@@ -162,7 +161,6 @@ for name in a b; do
   port="$(free_port)"
   launcher "peer_$name" env PORT="$port" REDIS_URL="redis://$SLICECHAT_TEST_REDIS" node "$REPO_ROOT/bench/peers/socketio/server.js"
   pid=$!
-  BENCH_PIDS+=("$pid")
   blog "peer $name on 127.0.0.1:$port (pid $pid)"
   wait_http "http://127.0.0.1:$port/health" "peer $name" "$pid" || { cat "$BENCH_TMP/peer_$name.log" >&2; exit 1; }
   PEER_URLS+=("http://127.0.0.1:$port") PEER_PIDS+=("$pid")
