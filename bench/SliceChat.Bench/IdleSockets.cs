@@ -5,14 +5,19 @@
 //   1. idle: GC heap (live bytes after a full collection) and working set, before and after opening
 //      `count` room sockets that have had their ready frame, divided by `count`;
 //   2. per delivery: bytes the server allocates per message.created with `count` sockets in the room,
-//      against the same with one socket, divided by the extra sockets.
+//      against the same with one socket, divided by the extra sockets;
+//   3. the floor: GC heap and working set per idle socket of a bare Kestrel WebSocket app, measured the same way.
 // The sockets carry their access token in ?token= as a browser's do; SLICECHAT_BENCH_TOKEN_IN=header sends it in
 // Authorization instead, as other clients may.
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using SliceChat.Infrastructure.Realtime;
 
 namespace SliceChat.Bench;
@@ -119,6 +124,55 @@ internal static class IdleSockets
             $"working set {(setAfter - setBefore) / (double)count:0} B/socket; " +
             $"allocated per delivery {(allocatedMany - allocatedOne) / (double)Messages / (count - 1):0.0} B " +
             $"({allocatedMany / Messages} B/message with {count} sockets, {allocatedOne / Messages} B/message with 1)");
+        await MeasureKestrelFloorAsync(url.PathAndQuery, count);
+    }
+
+    /// <summary>
+    /// The same measurement on a bare Kestrel app in this process: the default WebApplication with UseWebSockets and one
+    /// route that accepts the socket, sends one frame and waits with a zero-byte receive, nothing else. What an idle
+    /// socket costs before anything SliceChat adds; the request line is the app's own (?token= included).
+    /// </summary>
+    private static async Task MeasureKestrelFloorAsync(string pathAndQuery, int count)
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        await using var app = builder.Build();
+        app.UseWebSockets();
+        var ready = "{\"type\":\"ready\"}"u8.ToArray();
+        app.Map("/ws/chatrooms/{id}", async (HttpContext context) =>
+        {
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            await socket.SendAsync(ready, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+            try
+            {
+                while ((await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None)).MessageType != WebSocketMessageType.Close)
+                {
+                }
+            }
+            catch (WebSocketException)
+            {
+            }
+        });
+        await app.StartAsync();
+        var url = new Uri(new Uri(app.Urls.First().Replace("http", "ws", StringComparison.Ordinal)), pathAndQuery);
+        using (var warm = Clients(url, 100))
+        {
+            await warm.ExpectAsync("ready");
+            warm.Send("exit");
+            await warm.Process.WaitForExitAsync();
+        }
+        await Task.Delay(1000);
+        var (heapBefore, setBefore) = Measure();
+        using var clients = Clients(url, count);
+        await clients.ExpectAsync("ready");
+        await Task.Delay(2000);
+        var (heapAfter, setAfter) = Measure();
+        clients.Send("exit");
+        await clients.Process.WaitForExitAsync();
+        await app.StopAsync();
+        Console.WriteLine($"bare Kestrel (the floor): GC heap {(heapAfter - heapBefore) / (double)count:0} B/socket; " +
+            $"working set {(setAfter - setBefore) / (double)count:0} B/socket");
     }
 
     private static (long Heap, long WorkingSet) Measure()

@@ -71,8 +71,10 @@ public sealed class FrameReceiver
     /// </summary>
     private async ValueTask<(WebSocketMessageType Type, byte[]? Buffer, int Length)?> ReceiveFrameAsync()
     {
-        // Waits for the next frame's header without a buffer: idle sockets hold none.
-        var result = await socket.ReceiveAsync(Memory<byte>.Empty, connection.Aborted);
+        // Waits for the next frame's header without a buffer: idle sockets hold none. Neither receive takes the
+        // connection's token, whose registration an idle socket would hold all its life: Abort aborts the socket too,
+        // which ends a pending receive.
+        var result = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
         if (result.MessageType == WebSocketMessageType.Close)
         {
             return null;
@@ -93,7 +95,7 @@ public sealed class FrameReceiver
                     ArrayPool<byte>.Shared.Return(buffer);
                     return null;
                 }
-                result = await socket.ReceiveAsync(buffer.AsMemory(length, maxFrameBytes - length), connection.Aborted);
+                result = await socket.ReceiveAsync(buffer.AsMemory(length, maxFrameBytes - length), CancellationToken.None);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
                     ArrayPool<byte>.Shared.Return(buffer);

@@ -15,6 +15,11 @@ public sealed class SocketTests(PostgresApp app) : IClassFixture<PostgresApp>
     private static bool IsMessage(JsonNode frame, string content) =>
         frame["type"]?.GetValue<string>() == "message.created" && frame["content"]?.GetValue<string>() == content;
 
+    /// <summary>A Kestrel that renamed them would keep every browser socket's token (1.8 KB) for the socket's life.</summary>
+    [Fact]
+    public void KestrelHasTheRequestLineFieldsThatAnAcceptedSocketClears() =>
+        SliceChat.Features.Realtime.Socket.SocketSession.KestrelRequestLine.Available.ShouldBeTrue();
+
     [Fact]
     public async Task UserSocket_SaysReadyFirst_ThenCarriesMessagesOfEveryConversation()
     {

@@ -1,4 +1,6 @@
 using System.Net.WebSockets;
+using System.Reflection;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using SliceChat.Infrastructure.Limits;
@@ -75,20 +77,59 @@ public sealed partial class SocketSession(
 
     /// <summary>
     /// The handshake's access token (in <c>?token=</c> from a browser, else in <c>Authorization</c>) would live as long as
-    /// the request, which is the socket's whole life: the parsed query holds a decoded copy, the request headers the header.
-    /// Nothing reads either once the socket is accepted (a fresh token comes in an <c>auth</c> frame); dropping them saves
-    /// ~1.1 KB of every idle socket that used the query and ~0.8 KB of one that used the header (dotnet-dump of bench
-    /// scenario c; <c>bash bench/run.sh micro idle-sockets</c>). Kestrel keeps the raw URL itself.
+    /// the request, which is the socket's whole life. Nothing reads it once the socket is accepted (a fresh token comes
+    /// in an <c>auth</c> frame), so every copy goes: the parsed query, the header, the request line's target and query
+    /// string in the request feature, and Kestrel's copies of those two.
     /// </summary>
     private static void ForgetAccessToken(HttpContext http)
     {
         if (http.Request.QueryString.HasValue)
         {
             http.Request.Query = QueryCollection.Empty;
+            var request = http.Features.GetRequiredFeature<IHttpRequestFeature>();
+            if (request.RawTarget.IndexOf('?', StringComparison.Ordinal) is var query and >= 0)
+            {
+                request.RawTarget = request.RawTarget[..query];
+            }
+            request.QueryString = "";
+            KestrelRequestLine.Forget(http.Features);
         }
         if (http.Request.Headers.Authorization.Count > 0)
         {
             http.Request.Headers.Authorization = StringValues.Empty;
+        }
+    }
+
+    /// <summary>
+    /// Kestrel's HTTP/1.1 connection keeps the last request's target and query string in private fields, to reuse them
+    /// if the next request on the connection has the same line; a socket's connection has no next request, and with
+    /// <c>?token=</c> the two strings are 1.8 KB of every idle socket (dotnet-dump of
+    /// <c>bash bench/run.sh micro idle-sockets</c>: half of all the string bytes a socket holds). No option or API lets
+    /// them go, hence reflection; a Kestrel without these fields leaves them be (<see cref="Available"/> says so in a test).
+    /// </summary>
+    internal static class KestrelRequestLine
+    {
+        private static readonly Type? Connection = Type.GetType(
+            "Microsoft.AspNetCore.Server.Kestrel.Core.Internal.Http.Http1Connection, Microsoft.AspNetCore.Server.Kestrel.Core");
+
+        private static readonly FieldInfo[] Fields = Connection is null
+            ? []
+            : [.. new[] { "_parsedRawTarget", "_parsedQueryString" }
+                .Select(name => Connection.GetField(name, BindingFlags.Instance | BindingFlags.NonPublic))
+                .Where(field => field?.FieldType == typeof(string))
+                .Cast<FieldInfo>()];
+
+        public static bool Available => Fields.Length == 2;
+
+        public static void Forget(IFeatureCollection features)
+        {
+            if (Available && Connection!.IsInstanceOfType(features))
+            {
+                foreach (var field in Fields)
+                {
+                    field.SetValue(features, null);
+                }
+            }
         }
     }
 
