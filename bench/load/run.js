@@ -631,6 +631,11 @@ async function main() {
     const t0 = L.now();
     log(`scenario ${name}`);
     try {
+      // The dirty pages of the scenarios before are flushed now, not by a checkpoint inside this one's window: in a
+      // whole suite, the first timed checkpoint (5 min in) flushed a-c's writes during d, and its REST sends fell from
+      // 2,300-2,600/s (d after a or after c alone) to 1,500-1,900/s, declining run by run. Each scenario takes less than
+      // checkpoint_timeout (5 min), so none meets one.
+      psql('CHECKPOINT');
       results.scenarios[name] = await scenarios[name]();
     } catch (e) {
       log(`scenario ${name} failed: ${e.stack || e}`);
@@ -673,6 +678,7 @@ itself shares those cores with the servers.
 Run ${results.started_at} → ${results.finished_at}; raw results in \`bench/results/\` (${path.basename(jsonPath)}, not committed).
 Configuration: ${RUNS} runs, ${DURATION} s per run after ${WARMUP ?? 0} s of unmeasured warm-up load per target (a, b, d, e), ${C_SOCKETS} sockets in scenario c (${C_MESSAGES} broadcasts),
 ${E_RATE} msg/s in scenario e, ${F_SAMPLES} requests per query and run in scenario f after ${F_WARMUP} unmeasured ones (and a VACUUM (ANALYZE) and a CHECKPOINT after its seed).
+Each scenario starts with a CHECKPOINT, so that none pays for flushing the writes of the scenarios before it.
 
 Scenarios:
 - **a**: 10 rooms × 20 members, the members of each room spread over both instances (one socket each),
