@@ -631,10 +631,8 @@ async function main() {
     const t0 = L.now();
     log(`scenario ${name}`);
     try {
-      // The dirty pages of the scenarios before are flushed now, not by a checkpoint inside this one's window: in a
-      // whole suite, the first timed checkpoint (5 min in) flushed a-c's writes during d, and its REST sends fell from
-      // 2,300-2,600/s (d after a or after c alone) to 1,500-1,900/s, declining run by run. Each scenario takes less than
-      // checkpoint_timeout (5 min), so none meets one.
+      // The dirty pages of the scenarios before are flushed now, not by a timed checkpoint inside this one's window
+      // (each scenario takes less than checkpoint_timeout, 5 min), so that where the timer falls changes no scenario.
       psql('CHECKPOINT');
       results.scenarios[name] = await scenarios[name]();
     } catch (e) {
