@@ -15,6 +15,9 @@ public sealed partial class GuardedRedis(IOptions<LimitsOptions> options, ILogge
     private readonly long pauseMilliseconds = options.Value.RateLimitFallbackSeconds * 1000L;
     private long pausedUntil;
 
+    /// <summary>How long Redis is left alone after a failure.</summary>
+    public TimeSpan Pause => TimeSpan.FromMilliseconds(pauseMilliseconds);
+
     /// <summary>Redis is configured (otherwise every caller answers alone, always).</summary>
     public bool IsConfigured => redis is not null;
 

@@ -123,10 +123,12 @@ public sealed class SocketSlots : IHostedService, IDisposable
     private readonly Channel<(string SlotId, Guid UserId, TaskCompletionSource Done)> releases =
         Channel.CreateUnbounded<(string, Guid, TaskCompletionSource)>(new UnboundedChannelOptions { SingleReader = true });
     private int renewing;
-    // Releases Redis did not take (down, slow, or left alone after a failure): tried again when a claim of their user is
-    // refused and at every renewal, so a user whose sockets closed meanwhile is neither refused for them nor shown online
-    // until the slots expire. Forgotten once the slots have expired by themselves.
+    // Releases Redis did not take (down, slow, or left alone after a failure): tried again as soon as Redis may be used
+    // again, when a claim of their user is refused and at every renewal, so a user whose sockets closed meanwhile is
+    // neither refused for them nor shown online until the slots expire. Forgotten once the slots have expired by themselves.
     private readonly List<(string SlotId, Guid UserId, long FailedAt)> unsettled = [];
+    private int retryingUnsettled;
+    private volatile bool disposed;
 
     public SocketSlots(IOptions<LimitsOptions> options, IOptions<PresenceOptions> presence, ChannelNames names, TimeProvider time, GuardedRedis redis)
     {
@@ -229,6 +231,7 @@ public sealed class SocketSlots : IHostedService, IDisposable
                     {
                         unsettled.AddRange(slots.Select(s => (s.SlotId, s.UserId, now)));
                     }
+                    RetryUnsettledAfterPauses();
                 }
                 batch.ForEach(r => r.Done.TrySetResult());
             }
@@ -237,6 +240,46 @@ public sealed class SocketSlots : IHostedService, IDisposable
                 batch.ForEach(r => r.Done.TrySetException(e)); // the loop goes on for the next sockets
             }
             batch.Clear();
+        }
+    }
+
+    /// <summary>
+    /// Tries the unsettled releases again each time Redis' pause after a failure (<see cref="GuardedRedis.Pause"/>) is
+    /// over, until none is left. Only this instance can settle them: another instance, refusing their user a socket for
+    /// them, has nothing of its own to settle, and the next renewal is up to a third of a slot's lifetime away.
+    /// </summary>
+    private void RetryUnsettledAfterPauses()
+    {
+        if (Interlocked.Exchange(ref retryingUnsettled, 1) == 1)
+        {
+            return;
+        }
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (!disposed && HasUnsettled())
+                {
+                    await Task.Delay(redis.Pause + TimeSpan.FromMilliseconds(100)); // GuardedRedis' pause is on the real clock
+                    await SettleUnsettledAsync(userId: null);
+                }
+            }
+            finally
+            {
+                Volatile.Write(ref retryingUnsettled, 0);
+            }
+            if (!disposed && HasUnsettled())
+            {
+                RetryUnsettledAfterPauses(); // added between the last check and the reset
+            }
+        }, CancellationToken.None);
+    }
+
+    private bool HasUnsettled()
+    {
+        lock (gate)
+        {
+            return unsettled.Count > 0;
         }
     }
 
@@ -428,6 +471,7 @@ public sealed class SocketSlots : IHostedService, IDisposable
 
     public void Dispose()
     {
+        disposed = true;
         renewal?.Dispose();
         releases.Writer.TryComplete();
     }
