@@ -20,32 +20,13 @@ public sealed class SocketSlotOutageTests(ChaosApp app) : IClassFixture<ChaosApp
         var me = await new Api(instance.CreateClient()).RegisterAsync();
         var redis = instance.Services.GetRequiredService<IConnectionMultiplexer>();
         var key = instance.Services.GetRequiredService<ChannelNames>().SocketSlots(me.Id);
-        var sockets = new List<ChatSocket>();
-        for (var i = 0; i < 3; i++)
-        {
-            sockets.Add(await ChatSocket.ReadyKestrelAsync(instance, ApiRoutes.UserSocket, me.AccessToken));
-        }
+        var sockets = await OpenThreeAsync(instance, me);
         (await redis.GetDatabase().SortedSetLengthAsync(key)).ShouldBe(3);
 
-        app.Redis.Pause();
-        try
-        {
-            // The first release times out, which pauses this instance's use of Redis; the next two come during the pause.
-            await sockets[0].DisposeAsync();
-            await Task.Delay(500);
-            await sockets[1].DisposeAsync();
-            await sockets[2].DisposeAsync();
-        }
-        finally
-        {
-            app.Redis.Resume();
-        }
+        await CloseWhileRedisHangsAsync(sockets);
         await Task.Delay(1500); // past the pause; the slots' lifetime (30 s) is far off
 
-        for (var i = 0; i < 3; i++)
-        {
-            sockets[i] = await ChatSocket.ReadyKestrelAsync(instance, ApiRoutes.UserSocket, me.AccessToken);
-        }
+        sockets = await OpenThreeAsync(instance, me);
         (await ChatSocket.HandshakeStatusAsync(instance, ApiRoutes.UserSocket, me.AccessToken)).ShouldBe(429);
         (await redis.GetDatabase().SortedSetLengthAsync(key)).ShouldBe(3);
         await ChatSocket.DisposeAllAsync(sockets);
@@ -67,35 +48,45 @@ public sealed class SocketSlotOutageTests(ChaosApp app) : IClassFixture<ChaosApp
         var me = await new Api(a.CreateClient()).RegisterAsync();
         var redis = a.Services.GetRequiredService<IConnectionMultiplexer>();
         var key = a.Services.GetRequiredService<ChannelNames>().SocketSlots(me.Id);
+        var sockets = await OpenThreeAsync(b, me);
+        (await redis.GetDatabase().SortedSetLengthAsync(key)).ShouldBe(3);
+
+        await CloseWhileRedisHangsAsync(sockets);
+        await Task.Delay(2000); // past b's pause of 1 s
+
+        // a has no release of its own to settle for them: b settled its own once its pause was over.
+        sockets = await OpenThreeAsync(a, me);
+        (await ChatSocket.HandshakeStatusAsync(a, ApiRoutes.UserSocket, me.AccessToken)).ShouldBe(429);
+        (await redis.GetDatabase().SortedSetLengthAsync(key)).ShouldBe(3);
+        await ChatSocket.DisposeAllAsync(sockets);
+    }
+
+    private static async Task<List<ChatSocket>> OpenThreeAsync(AppFactory instance, Account user)
+    {
         var sockets = new List<ChatSocket>();
         for (var i = 0; i < 3; i++)
         {
-            sockets.Add(await ChatSocket.ReadyKestrelAsync(b, ApiRoutes.UserSocket, me.AccessToken));
+            sockets.Add(await ChatSocket.ReadyKestrelAsync(instance, ApiRoutes.UserSocket, user.AccessToken));
         }
-        (await redis.GetDatabase().SortedSetLengthAsync(key)).ShouldBe(3);
+        return sockets;
+    }
 
+    /// <summary>The first release times out, which pauses its instance's use of Redis; the others come during the pause.</summary>
+    private async Task CloseWhileRedisHangsAsync(List<ChatSocket> sockets)
+    {
         app.Redis.Pause();
         try
         {
-            // The first release times out, which pauses b's use of Redis; the next two come during the pause.
             await sockets[0].DisposeAsync();
             await Task.Delay(500);
-            await sockets[1].DisposeAsync();
-            await sockets[2].DisposeAsync();
+            foreach (var socket in sockets.Skip(1))
+            {
+                await socket.DisposeAsync();
+            }
         }
         finally
         {
             app.Redis.Resume();
         }
-        await Task.Delay(2000); // past b's pause of 1 s
-
-        // a has no release of its own to settle for them: b settled its own once its pause was over.
-        for (var i = 0; i < 3; i++)
-        {
-            sockets[i] = await ChatSocket.ReadyKestrelAsync(a, ApiRoutes.UserSocket, me.AccessToken);
-        }
-        (await ChatSocket.HandshakeStatusAsync(a, ApiRoutes.UserSocket, me.AccessToken)).ShouldBe(429);
-        (await redis.GetDatabase().SortedSetLengthAsync(key)).ShouldBe(3);
-        await ChatSocket.DisposeAllAsync(sockets);
     }
 }
