@@ -127,8 +127,7 @@ public sealed class SocketSlots : IHostedService, IDisposable
     // again, when a claim of their user is refused and at every renewal, so a user whose sockets closed meanwhile is
     // neither refused for them nor shown online until the slots expire. Forgotten once the slots have expired by themselves.
     private readonly List<(string SlotId, Guid UserId, long FailedAt)> unsettled = [];
-    private int retryingUnsettled;
-    private volatile bool disposed;
+    private ITimer? unsettledRetry;
 
     public SocketSlots(IOptions<LimitsOptions> options, IOptions<PresenceOptions> presence, ChannelNames names, TimeProvider time, GuardedRedis redis)
     {
@@ -231,7 +230,7 @@ public sealed class SocketSlots : IHostedService, IDisposable
                     {
                         unsettled.AddRange(slots.Select(s => (s.SlotId, s.UserId, now)));
                     }
-                    RetryUnsettledAfterPauses();
+                    RetryUnsettledAfterPause();
                 }
                 batch.ForEach(r => r.Done.TrySetResult());
             }
@@ -244,43 +243,25 @@ public sealed class SocketSlots : IHostedService, IDisposable
     }
 
     /// <summary>
-    /// Tries the unsettled releases again each time Redis' pause after a failure (<see cref="GuardedRedis.Pause"/>) is
-    /// over, until none is left. Only this instance can settle them: another instance, refusing their user a socket for
-    /// them, has nothing of its own to settle, and the next renewal is up to a third of a slot's lifetime away.
+    /// Tries the unsettled releases again once Redis' pause after a failure (<see cref="GuardedRedis.Pause"/>) is over,
+    /// and after each later pause, until none is left. Only this instance can settle them: another instance, refusing
+    /// their user a socket for them, has nothing of its own to settle, and the next renewal is up to a third of a slot's
+    /// lifetime away.
     /// </summary>
-    private void RetryUnsettledAfterPauses()
-    {
-        if (Interlocked.Exchange(ref retryingUnsettled, 1) == 1)
-        {
-            return;
-        }
-        _ = Task.Run(async () =>
-        {
-            try
-            {
-                while (!disposed && HasUnsettled())
-                {
-                    await Task.Delay(redis.Pause + TimeSpan.FromMilliseconds(100)); // GuardedRedis' pause is on the real clock
-                    await SettleUnsettledAsync(userId: null);
-                }
-            }
-            finally
-            {
-                Volatile.Write(ref retryingUnsettled, 0);
-            }
-            if (!disposed && HasUnsettled())
-            {
-                RetryUnsettledAfterPauses(); // added between the last check and the reset
-            }
-        }, CancellationToken.None);
-    }
+    private void RetryUnsettledAfterPause() =>
+        unsettledRetry?.Change(redis.Pause + TimeSpan.FromMilliseconds(100), Timeout.InfiniteTimeSpan);
 
-    private bool HasUnsettled()
+    private async Task RetryUnsettledAsync()
     {
+        await SettleUnsettledAsync(userId: null);
         lock (gate)
         {
-            return unsettled.Count > 0;
+            if (unsettled.Count == 0)
+            {
+                return;
+            }
         }
+        RetryUnsettledAfterPause();
     }
 
     /// <summary>Tries the releases Redis did not take again: those of <paramref name="userId"/>, or all; true when any were settled now.</summary>
@@ -462,6 +443,7 @@ public sealed class SocketSlots : IHostedService, IDisposable
         {
             var every = TimeSpan.FromMilliseconds(lifetimeMilliseconds / 3);
             renewal = time.CreateTimer(_ => _ = RenewAllAsync(), null, every, every);
+            unsettledRetry = time.CreateTimer(_ => _ = RetryUnsettledAsync(), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
             _ = Task.Run(ReleaseLoopAsync, CancellationToken.None);
         }
         return Task.CompletedTask;
@@ -471,8 +453,8 @@ public sealed class SocketSlots : IHostedService, IDisposable
 
     public void Dispose()
     {
-        disposed = true;
         renewal?.Dispose();
+        unsettledRetry?.Dispose();
         releases.Writer.TryComplete();
     }
 }
