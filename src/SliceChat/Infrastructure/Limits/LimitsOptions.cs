@@ -64,6 +64,13 @@ public sealed class LimitsOptions
     /// </summary>
     public int SocketSlotSeconds { get; set; } = 30;
     /// <summary>
+    /// How long a socket-slot command (a handshake's claim, a close's release, a renewal) may wait for Redis before this
+    /// instance counts alone. Longer than <see cref="RateLimitRedisTimeoutMilliseconds"/>: a claim or release that gives up
+    /// leaves Redis with a count the other instances trust (too few, or slots that closed, which refuse their user a socket
+    /// with 429), and a burst of thousands of handshakes on a busy instance kept its answers queued past 200 ms.
+    /// </summary>
+    public int SocketSlotRedisTimeoutMilliseconds { get; set; } = 2000;
+    /// <summary>
     /// Bytes a socket may have queued for sending before a <c>sync</c> replays more: a replay stops there with an
     /// <c>error</c> <c>sync_incomplete</c> (it names the seq to continue after), so a client that asks for replays
     /// without reading them holds at most this much replayed output, plus small error frames up to

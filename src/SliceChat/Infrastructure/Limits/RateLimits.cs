@@ -152,7 +152,7 @@ public static class LimitsServices
         builder.Services.AddOptions<LimitsOptions>().Bind(builder.Configuration.GetSection(LimitsOptions.Section))
             .Validate(o => o.LoginAttemptsPerMinute > 0 && o.LoginsPerAddressPerMinute > 0 && o.RegistrationsPerMinute > 0
                 && o.MessagesPerMinute > 0 && o.WritesPerMinute > 0 && o.RateLimitRedisTimeoutMilliseconds > 0 && o.RateLimitFallbackSeconds > 0
-                && o.SendQueueCapacity > 0 && o.SocketsPerUser > 0 && o.SocketSlotSeconds >= 3 && o.SocketSyncBudgetBytes > 0 && o.FeedQueueCapacity > 0
+                && o.SendQueueCapacity > 0 && o.SocketsPerUser > 0 && o.SocketSlotSeconds >= 3 && o.SocketSlotRedisTimeoutMilliseconds > 0 && o.SocketSyncBudgetBytes > 0 && o.FeedQueueCapacity > 0
                 && o.MaxRequestBodyBytes > 0 && o.MaxSearchResults > 0
                 && o.SocketQueueCapacity >= 2 && o.SocketMaxFrameBytes > 0 && o.SocketFramesPerSecond > 0 && o.SocketSendsInFlight > 0 && o.TypingPerSecond > 0
                 && o.SyncReplayMax > 0 && o.SyncReplayMax < o.SocketQueueCapacity && o.SocketKeepAliveSeconds > 0 && o.SocketCloseTimeoutSeconds > 0

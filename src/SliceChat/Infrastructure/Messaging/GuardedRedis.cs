@@ -6,12 +6,13 @@ namespace SliceChat.Infrastructure.Messaging;
 
 /// <summary>
 /// Redis for the checks that have a per-instance answer to fall back on (rate limits, socket slots): a call
-/// gives up after <c>Limits:RateLimitRedisTimeoutMilliseconds</c>, and after a failure Redis is left alone
-/// for <c>Limits:RateLimitFallbackSeconds</c>, so an outage costs one timeout per pause, not one per request.
+/// gives up after <c>Limits:RateLimitRedisTimeoutMilliseconds</c> (or the caller's own timeout), and after a failure
+/// Redis is left alone for <c>Limits:RateLimitFallbackSeconds</c>, so an outage costs one timeout per pause, not one
+/// per request.
 /// </summary>
 public sealed partial class GuardedRedis(IOptions<LimitsOptions> options, ILogger<GuardedRedis> logger, IConnectionMultiplexer? redis = null)
 {
-    private readonly TimeSpan timeout = TimeSpan.FromMilliseconds(options.Value.RateLimitRedisTimeoutMilliseconds);
+    private readonly TimeSpan defaultTimeout = TimeSpan.FromMilliseconds(options.Value.RateLimitRedisTimeoutMilliseconds);
     private readonly long pauseMilliseconds = options.Value.RateLimitFallbackSeconds * 1000L;
     private long pausedUntil;
 
@@ -25,8 +26,9 @@ public sealed partial class GuardedRedis(IOptions<LimitsOptions> options, ILogge
     public bool Usable => redis is not null && redis.IsConnected && Environment.TickCount64 >= Volatile.Read(ref pausedUntil);
 
     /// <summary>Runs <paramref name="call"/> when Redis is usable.</summary>
+    /// <param name="timeout">How long it may take; <c>Limits:RateLimitRedisTimeoutMilliseconds</c> when null.</param>
     /// <returns>Its result; null when Redis is absent, paused, failing or slow (the caller answers alone).</returns>
-    public async Task<RedisResult?> TryAsync(Func<IDatabase, Task<RedisResult>> call, string what)
+    public async Task<RedisResult?> TryAsync(Func<IDatabase, Task<RedisResult>> call, string what, TimeSpan? timeout = null)
     {
         if (!Usable)
         {
@@ -36,7 +38,7 @@ public sealed partial class GuardedRedis(IOptions<LimitsOptions> options, ILogge
         try
         {
             pending = call(redis!.GetDatabase());
-            return await pending.WaitAsync(timeout);
+            return await pending.WaitAsync(timeout ?? defaultTimeout);
         }
         catch (Exception e) when (e is RedisException or TimeoutException or ObjectDisposedException)
         {

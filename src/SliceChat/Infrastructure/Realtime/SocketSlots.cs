@@ -117,6 +117,7 @@ public sealed class SocketSlots : IHostedService, IDisposable
     private readonly TimeProvider time;
     private readonly int cap;
     private readonly long lifetimeMilliseconds;
+    private readonly TimeSpan commandTimeout;
     private ITimer? renewal;
     // Sockets closing together (an instance draining, a client's burst) free their slots in a few scripts, not one each:
     // thousands of scripts at once outlasted the guarded Redis' timeout, and the slots were left to expire.
@@ -136,6 +137,7 @@ public sealed class SocketSlots : IHostedService, IDisposable
         this.names = names;
         this.time = time;
         cap = limits.SocketsPerUser;
+        commandTimeout = TimeSpan.FromMilliseconds(limits.SocketSlotRedisTimeoutMilliseconds);
         // A dead instance's user goes offline at most a lifetime plus a sweep (a third of it) after its last renewal.
         lifetimeMilliseconds = Math.Min(limits.SocketSlotSeconds * 1000L, presence.Value.TimeoutSeconds * 750L);
     }
@@ -187,7 +189,7 @@ public sealed class SocketSlots : IHostedService, IDisposable
     private async Task<long?> ClaimAsync(SocketSlot slot)
     {
         var claimed = await redis.TryAsync(db => db.ScriptEvaluateAsync(Claim, [names.SocketSlots(slot.UserId), names.OnlineUsers],
-            [slot.Id.ToString("N"), lifetimeMilliseconds, cap, slot.UserId.ToString("N")]), "socket-slot command");
+            [slot.Id.ToString("N"), lifetimeMilliseconds, cap, slot.UserId.ToString("N")]), "socket-slot command", commandTimeout);
         return claimed is null ? null : (long)claimed;
     }
 
@@ -299,7 +301,7 @@ public sealed class SocketSlots : IHostedService, IDisposable
     {
         var released = await redis.TryAsync(db => db.ScriptEvaluateAsync(Release,
             [names.OnlineUsers, names.LastSeen, .. slots.Select(s => (RedisKey)names.SocketSlots(s.UserId))],
-            [.. slots.SelectMany(s => new RedisValue[] { s.SlotId, s.UserId.ToString("N") })]), "socket-slot command");
+            [.. slots.SelectMany(s => new RedisValue[] { s.SlotId, s.UserId.ToString("N") })]), "socket-slot command", commandTimeout);
         if (released is null)
         {
             return false;
@@ -399,7 +401,7 @@ public sealed class SocketSlots : IHostedService, IDisposable
     {
         var renewed = await redis.TryAsync(db => db.ScriptEvaluateAsync(Renew,
             [names.OnlineUsers, .. slots.Select(s => (RedisKey)names.SocketSlots(s.UserId))],
-            [lifetimeMilliseconds, .. slots.SelectMany(s => new RedisValue[] { s.Id.ToString("N"), s.UserId.ToString("N") })]), "socket-slot command");
+            [lifetimeMilliseconds, .. slots.SelectMany(s => new RedisValue[] { s.Id.ToString("N"), s.UserId.ToString("N") })]), "socket-slot command", commandTimeout);
         if (renewed is null)
         {
             return; // Redis is down: the next round tries again

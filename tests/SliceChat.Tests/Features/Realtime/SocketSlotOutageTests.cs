@@ -16,6 +16,7 @@ public sealed class SocketSlotOutageTests(ChaosApp app) : IClassFixture<ChaosApp
         {
             s["Limits:SocketsPerUser"] = "3";
             s["Limits:RateLimitFallbackSeconds"] = "1";
+            s["Limits:SocketSlotRedisTimeoutMilliseconds"] = "200"; // the first release gives up during the hang
         }, kestrel: true);
         var me = await new Api(instance.CreateClient()).RegisterAsync();
         var redis = instance.Services.GetRequiredService<IConnectionMultiplexer>();
@@ -39,6 +40,7 @@ public sealed class SocketSlotOutageTests(ChaosApp app) : IClassFixture<ChaosApp
         {
             s["Limits:SocketsPerUser"] = "3";
             s["Limits:RateLimitFallbackSeconds"] = "1";
+            s["Limits:SocketSlotRedisTimeoutMilliseconds"] = "200"; // the first release gives up during the hang
             // A slot lives 90 s, so the closing instance's next renewal (which also settles) is up to 30 s away.
             s["Limits:SocketSlotSeconds"] = "120";
             s["Presence:TimeoutSeconds"] = "120";
@@ -59,6 +61,40 @@ public sealed class SocketSlotOutageTests(ChaosApp app) : IClassFixture<ChaosApp
         (await ChatSocket.HandshakeStatusAsync(a, ApiRoutes.UserSocket, me.AccessToken)).ShouldBe(429);
         (await redis.GetDatabase().SortedSetLengthAsync(key)).ShouldBe(3);
         await ChatSocket.DisposeAllAsync(sockets);
+    }
+
+    [Fact]
+    public async Task ARedisHangShorterThanTheSlotTimeout_LeavesNoClosedSocketCounted_SoTheUserReopensOnAnotherInstanceAtOnce()
+    {
+        // Limits:SocketSlotRedisTimeoutMilliseconds at its default (2 s). A release that gave up would leave its instance
+        // without Redis for Limits:RateLimitFallbackSeconds (5 s), and the sockets closed on it meanwhile counted in Redis.
+        static void Settings(Dictionary<string, string?> s) => s["Limits:SocketsPerUser"] = "3";
+        var a = app.StartInstance(Settings, kestrel: true);
+        var b = app.StartInstance(Settings, kestrel: true);
+        var me = await new Api(a.CreateClient()).RegisterAsync();
+        var onA = await OpenThreeAsync(a, me);
+
+        Task closing;
+        app.Redis.Pause();
+        try
+        {
+            closing = onA[0].DisposeAsync().AsTask();
+            await Task.Delay(700); // longer than a rate-limit check waits for Redis (200 ms)
+        }
+        finally
+        {
+            app.Redis.Resume();
+        }
+        await closing;
+        await onA[1].DisposeAsync();
+
+        var onB = new List<ChatSocket>
+        {
+            await ChatSocket.ReadyKestrelAsync(b, ApiRoutes.UserSocket, me.AccessToken),
+            await ChatSocket.ReadyKestrelAsync(b, ApiRoutes.UserSocket, me.AccessToken),
+        };
+        (await ChatSocket.HandshakeStatusAsync(b, ApiRoutes.UserSocket, me.AccessToken)).ShouldBe(429);
+        await ChatSocket.DisposeAllAsync([onA[2], .. onB]);
     }
 
     private static async Task<List<ChatSocket>> OpenThreeAsync(AppFactory instance, Account user)
